@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Make this checkout importable and resolvable as the collection ironclad.infra without building it:
+# a symlink <dir>/ansible_collections/ironclad/infra -> the repository. Prints <dir>, which belongs in
+# ANSIBLE_COLLECTIONS_PATH (roles and modules by FQCN) and PYTHONPATH (unit test imports).
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+dir="${IRONCLAD_COLLECTIONS_DIR:-$HOME/.cache/ironclad/collections}"
+mkdir -p "$dir/ansible_collections/ironclad"
+ln -sfn "$root" "$dir/ansible_collections/ironclad/infra"
+echo "$dir"
