@@ -10,7 +10,7 @@ cd "$IRONCLAD_ROOT" || exit 1
 bash scripts/host-packages.sh || exit 1
 bash scripts/venv.sh || exit 1
 source scripts/env.sh || exit 1
-STEPS="${IRONCLAD_TEST_STEPS:-ruff lint sanity unit molecule}"
+STEPS="${IRONCLAD_TEST_STEPS:-ruff lint docs sanity unit molecule}"
 LOGDIR="${IRONCLAD_LOG_DIR:-$IRONCLAD_ROOT/tests/output/logs}"
 mkdir -p "$LOGDIR"
 declare -a RESULTS=()
@@ -42,6 +42,9 @@ for s in $STEPS; do
   case "$s" in
     ruff) run_step ruff ruff check plugins tests benchmarks ;;
     lint) run_step ansible-lint ansible-lint --profile production ;;
+    docs)
+      run_step docs-up-to-date python scripts/gen-docs.py --check
+      run_step execution-environment ansible-builder create -f execution-environment.yml -c "$LOGDIR/ee-context" ;;
     sanity) run_step ansible-test-sanity bash scripts/sanity.sh ;;
     unit) run_step pytest-unit pytest -p no:cacheprovider tests/unit ;;
     molecule)
@@ -51,7 +54,7 @@ for s in $STEPS; do
       for sc in $(scenarios); do
         run_step "molecule/$sc" molecule test -s "$sc"
       done ;;
-    *) die "unknown test step '$s' (known: ruff lint sanity unit molecule)" ;;
+    *) die "unknown test step '$s' (known: ruff lint docs sanity unit molecule)" ;;
   esac
 done
 
