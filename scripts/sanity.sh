@@ -17,4 +17,4 @@ git ls-files -z --cached --others --exclude-standard | rsync -a --from0 --files-
 cd "$tree"
 # Sanity runs against Python 3.11, the controller's; the tests' own requirements are installed by
 # ansible-test into its virtualenvs (PyPI must be reachable) on the first run, cached later.
-exec ansible-test sanity --venv --requirements --python 3.11 --color "$@"
+exec ansible-test sanity --venv --requirements --python 3.11 --color yes "$@"

@@ -1,0 +1,617 @@
+# -*- coding: utf-8 -*-
+# Copyright: ironclad.infra contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Backend of ``ironclad.infra.sshd_config``: render, validate and install sshd's configuration.
+
+Pure parts (rendering, parsing, comparing an effective ``sshd -T`` output with the wanted settings)
+are module-level functions. :class:`SshdConfigManager` is the thin side-effect layer; it uses these
+members of ``module``: ``params``, ``check_mode``, ``_diff``, ``run_command``, ``get_bin_path``,
+``atomic_move``, ``set_mode_if_different``, ``fail_json``, ``warn`` and ``tmpdir``.
+
+Order of work, so that nothing changes unless everything checks out:
+
+1. render the configuration; plan host keys (new keys are generated into a temporary directory),
+   moduli and banner;
+2. validate the candidate with ``sshd -T -f <candidate>`` (host keys pointed at the new ones);
+3. compare sshd's effective values with the wanted ones (catches included files that win);
+4. run the lockout guard on the candidate (``sshd -T -C user=...``);
+5. only then move keys, moduli, banner and configuration into place (skipped in check mode).
+"""
+
+from __future__ import annotations
+
+import glob
+import grp
+import os
+import pwd
+import re
+import shutil
+import tempfile
+
+from ansible_collections.ironclad.infra.plugins.module_utils._difference import DifferenceTracker
+from ansible_collections.ironclad.infra.plugins.module_utils._ssh_algorithms import (
+    filter_moduli,
+    parse_public_key,
+    parse_sshd_t,
+)
+from ansible_collections.ironclad.infra.plugins.module_utils._ssh_lockout_guard import (
+    evaluate_lockout,
+    expand_authorized_keys_paths,
+    is_ssh_connection,
+)
+
+__metaclass__ = type
+
+# Sections of the rendered file, in order; keywords not listed go to "Other settings".
+SECTIONS = [
+    ("Network", ["Port", "AddressFamily", "ListenAddress"]),
+    ("Host keys and cryptography", [
+        "HostKey", "HostCertificate", "HostKeyAlgorithms", "KexAlgorithms", "Ciphers", "MACs",
+        "CASignatureAlgorithms", "PubkeyAcceptedAlgorithms", "PubkeyAcceptedKeyTypes", "RequiredRSASize",
+        "RekeyLimit", "ModuliFile",
+    ]),
+    ("Logging", ["SyslogFacility", "LogLevel"]),
+    ("Authentication", [
+        "LoginGraceTime", "PermitRootLogin", "StrictModes", "MaxAuthTries", "MaxSessions", "MaxStartups",
+        "PerSourceMaxStartups", "PerSourceNetBlockSize", "PerSourcePenalties", "PubkeyAuthentication",
+        "AuthorizedKeysFile", "AuthorizedKeysCommand", "AuthorizedKeysCommandUser", "AuthorizedPrincipalsFile",
+        "TrustedUserCAKeys", "RevokedKeys", "HostbasedAuthentication", "IgnoreUserKnownHosts", "IgnoreRhosts",
+        "PasswordAuthentication", "PermitEmptyPasswords", "KbdInteractiveAuthentication",
+        "ChallengeResponseAuthentication", "KerberosAuthentication", "GSSAPIAuthentication", "UsePAM",
+        "AuthenticationMethods",
+    ]),
+    ("Who may log in (checked in this order)", ["DenyUsers", "AllowUsers", "DenyGroups", "AllowGroups"]),
+    ("Forwarding", [
+        "DisableForwarding", "AllowAgentForwarding", "AllowTcpForwarding", "AllowStreamLocalForwarding",
+        "GatewayPorts", "PermitTunnel", "X11Forwarding", "PermitOpen", "PermitListen",
+    ]),
+    ("Session", [
+        "PermitTTY", "PermitUserEnvironment", "PermitUserRC", "PrintMotd", "PrintLastLog", "TCPKeepAlive",
+        "ClientAliveInterval", "ClientAliveCountMax", "Compression", "UseDNS", "DebianBanner",
+        "VersionAddendum", "Banner", "AcceptEnv", "Subsystem",
+    ]),
+]
+_CANONICAL = {kw.lower(): kw for _title, kws in SECTIONS for kw in kws}
+_CANONICAL.update({"hostbasedacceptedalgorithms": "HostbasedAcceptedAlgorithms", "gssapikexalgorithms": "GSSAPIKexAlgorithms"})
+
+# Keywords whose list value is comma-joined; keywords repeated once per list item.
+COMMA_KEYWORDS = frozenset([
+    "kexalgorithms", "ciphers", "macs", "hostkeyalgorithms", "pubkeyacceptedalgorithms", "pubkeyacceptedkeytypes",
+    "casignaturealgorithms", "hostbasedacceptedalgorithms", "gssapikexalgorithms",
+])
+REPEAT_KEYWORDS = frozenset(["port", "listenaddress", "hostkey", "hostcertificate", "subsystem", "include"])
+
+# Keywords whose effective value (sshd -T) is compared with the wanted one.
+VERIFY_KEYWORDS = frozenset(COMMA_KEYWORDS | {
+    "permitrootlogin", "passwordauthentication", "kbdinteractiveauthentication", "pubkeyauthentication",
+    "permitemptypasswords", "hostbasedauthentication", "ignorerhosts", "x11forwarding", "allowtcpforwarding",
+    "allowagentforwarding", "allowstreamlocalforwarding", "permittunnel", "gatewayports", "permituserenvironment",
+    "disableforwarding", "loglevel", "maxauthtries", "logingracetime", "allowusers", "allowgroups", "denyusers",
+    "denygroups", "authenticationmethods", "banner", "requiredrsasize", "usepam", "strictmodes", "compression",
+    "clientaliveinterval", "clientalivecountmax", "maxsessions", "hostkey", "port",
+})
+_SET_KEYWORDS = frozenset(["allowusers", "allowgroups", "denyusers", "denygroups", "hostkey", "port"])
+_TIME_KEYWORDS = frozenset(["logingracetime", "clientaliveinterval"])
+_TIME_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+HEADER = "# Managed by Ansible (ironclad.infra.sshd_config). Local changes are overwritten."
+
+
+class SshdConfigError(ValueError):
+    """Input that cannot be rendered; the message names the setting."""
+
+
+def canonical_keyword(keyword):
+    return _CANONICAL.get(str(keyword).lower(), str(keyword))
+
+
+def _scalar(keyword, value):
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    text = str(value)
+    if "\n" in text or "\r" in text:
+        raise SshdConfigError("the value of %s contains a line break; give one line (or a list)" % keyword)
+    if text == "":
+        raise SshdConfigError("the value of %s is empty; remove the setting (null) instead" % keyword)
+    return text
+
+
+def render_lines(keyword, value, indent=""):
+    """Render one setting into config lines; ``None`` and empty lists render nothing."""
+    keyword = canonical_keyword(keyword)
+    if not re.match(r"^[A-Za-z][A-Za-z0-9]*$", keyword):
+        raise SshdConfigError("'%s' is not an sshd keyword" % keyword)
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)):
+        items = [_scalar(keyword, v) for v in value]
+        if not items:
+            return []
+        lower = keyword.lower()
+        if lower in COMMA_KEYWORDS:
+            return ["%s%s %s" % (indent, keyword, ",".join(items))]
+        if lower in REPEAT_KEYWORDS:
+            return ["%s%s %s" % (indent, keyword, item) for item in items]
+        return ["%s%s %s" % (indent, keyword, " ".join(items))]
+    return ["%s%s %s" % (indent, keyword, _scalar(keyword, value))]
+
+
+def render_config(settings, match_blocks=None, includes=None, header_lines=None):
+    """Render a complete sshd_config text from ``settings`` (keyword -> value).
+
+    Keywords are placed in fixed sections, so the same settings always give the same text. Includes
+    come after the global settings (the first value sshd reads wins, so the managed settings take
+    precedence over included files) and Match blocks come last.
+    """
+    by_lower = {}
+    for keyword, value in (settings or {}).items():
+        lower = str(keyword).lower()
+        if lower in ("match", "include"):
+            raise SshdConfigError("put %s in its own option (match_blocks / include), not in settings" % keyword)
+        if lower in by_lower:
+            raise SshdConfigError("%s is given twice (keywords are case-insensitive)" % keyword)
+        by_lower[lower] = (keyword, value)
+    lines = [HEADER]
+    for line in header_lines or []:
+        lines.append("# " + str(line) if line else "#")
+    placed = set()
+    for title, keywords in SECTIONS:
+        section = []
+        for keyword in keywords:
+            if keyword.lower() in by_lower:
+                placed.add(keyword.lower())
+                section.extend(render_lines(*by_lower[keyword.lower()]))
+        if section:
+            lines.extend(["", "# " + title])
+            lines.extend(section)
+    rest = sorted(k for k in by_lower if k not in placed)
+    section = []
+    for lower in rest:
+        section.extend(render_lines(*by_lower[lower]))
+    if section:
+        lines.extend(["", "# Other settings"])
+        lines.extend(section)
+    if includes:
+        lines.extend(["", "# Included files cannot override the settings above (sshd keeps the first value)"])
+        lines.extend(render_lines("Include", list(includes)))
+    for block in match_blocks or []:
+        criteria = _scalar("Match", block.get("criteria"))
+        lines.extend(["", "Match %s" % criteria])
+        block_settings = block.get("settings") or {}
+        if not block_settings:
+            raise SshdConfigError("Match %s has no settings" % criteria)
+        for keyword, value in block_settings.items():
+            lines.extend(render_lines(keyword, value, indent="    "))
+    return "\n".join(lines) + "\n"
+
+
+def parse_config(text):
+    """Parse sshd_config text into ``{Keyword: value}`` for diffs; Match blocks become ``"Match <c>"``.
+
+    Values of repeated keywords become lists; single values stay strings.
+    """
+    result = {}
+    current = result
+    for raw in (text or "").splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        parts = line.split(None, 1)
+        keyword = canonical_keyword(parts[0].rstrip("="))
+        value = parts[1].strip() if len(parts) > 1 else ""
+        if keyword.lower() == "match":
+            current = {}
+            result["Match %s" % value] = current
+            continue
+        if keyword in current:
+            existing = current[keyword]
+            current[keyword] = (existing if isinstance(existing, list) else [existing]) + [value]
+        else:
+            current[keyword] = value
+    return result
+
+
+def config_differences(before_text, after_text):
+    """``[(key, before, after)]`` between two config texts, keyword by keyword."""
+    before = parse_config(before_text)
+    after = parse_config(after_text)
+    out = []
+    for key in list(before) + [k for k in after if k not in before]:
+        if isinstance(before.get(key), dict) or isinstance(after.get(key), dict):
+            inner_before = before.get(key) or {}
+            inner_after = after.get(key) or {}
+            for inner in list(inner_before) + [k for k in inner_after if k not in inner_before]:
+                if inner_before.get(inner) != inner_after.get(inner):
+                    out.append(("%s.%s" % (key, inner), inner_before.get(inner), inner_after.get(inner)))
+            if key not in before or key not in after:
+                out.append((key, None if key not in before else "present", None if key not in after else "present"))
+            continue
+        if before.get(key) != after.get(key):
+            out.append((key, before.get(key), after.get(key)))
+    return out
+
+
+def _seconds(text):
+    total = 0
+    for number, unit in re.findall(r"(\d+)([smhdwSMHDW]?)", str(text)):
+        total += int(number) * _TIME_UNITS[unit.lower()]
+    return total
+
+
+def _normalise(lower, values):
+    """Normalise a wanted or effective value for comparison; ``values`` is a list of strings."""
+    if lower in COMMA_KEYWORDS:
+        names = []
+        for value in values:
+            names.extend(n for n in value.split(",") if n)
+        return names
+    if lower in _SET_KEYWORDS:
+        tokens = []
+        for value in values:
+            tokens.extend(value.split())
+        return sorted(set(tokens))
+    text = " ".join(values).strip()
+    if lower in _TIME_KEYWORDS:
+        return _seconds(text)
+    if lower == "permitrootlogin" and text.lower() == "without-password":
+        return "prohibit-password"
+    if lower == "authorizedkeysfile":
+        return text.split()
+    return text.lower() if lower not in ("banner",) else text
+
+
+def _wanted_values(value):
+    if isinstance(value, bool):
+        return ["yes" if value else "no"]
+    if isinstance(value, (list, tuple)):
+        return [str(v) for v in value]
+    return [str(value)]
+
+
+def effective_mismatches(settings, effective, host_key_map=None):
+    """Compare wanted ``settings`` with the ``sshd -T`` dict; return ``[(keyword, wanted, effective)]``."""
+    out = []
+    for keyword, value in (settings or {}).items():
+        lower = str(keyword).lower()
+        if value is None or lower not in VERIFY_KEYWORDS:
+            continue
+        if isinstance(value, (list, tuple)) and not value:
+            continue
+        if lower == "pubkeyacceptedkeytypes":
+            lookup = "pubkeyacceptedalgorithms" if "pubkeyacceptedalgorithms" in effective else lower
+        else:
+            lookup = lower
+        wanted_values = _wanted_values(value)
+        if lower == "hostkey" and host_key_map:
+            wanted_values = [host_key_map.get(v, v) for v in wanted_values]
+        if lower == "authenticationmethods":
+            wanted_values = [" ".join(wanted_values)]
+        wanted = _normalise(lower, wanted_values)
+        got = _normalise(lower, effective.get(lookup, []))
+        if wanted != got:
+            out.append((canonical_keyword(keyword), wanted, got))
+    return out
+
+
+# --------------------------------------------------------------------------------------------------
+# Side-effect layer
+# --------------------------------------------------------------------------------------------------
+
+def _read(path):
+    try:
+        with open(path, encoding="utf-8", errors="surrogateescape") as handle:
+            return handle.read()
+    except OSError:
+        return None
+
+
+def _key_info(path):
+    """Type and size of a host key from its ``.pub`` file, or ``None``."""
+    text = _read(path + ".pub")
+    if text is None or not os.path.exists(path):
+        return None
+    return parse_public_key(text.splitlines()[0] if text.strip() else "")
+
+
+class SshdConfigManager:
+    """Read the current state, decide, validate, then act. Build it with a module; call :meth:`run`."""
+
+    def __init__(self, module):
+        self.module = module
+        self.params = module.params
+        self.tracker = DifferenceTracker()
+        self.result = {"changed": False, "path": self.params["path"]}
+        self._workdir = None
+
+    # -- helpers ---------------------------------------------------------------------------------
+    def _fail(self, msg, **kwargs):
+        self._cleanup()
+        self.module.fail_json(msg=msg, **kwargs)
+
+    def _tmp(self):
+        if self._workdir is None:
+            self._workdir = tempfile.mkdtemp(prefix="ironclad-sshd-", dir=os.path.dirname(self.params["path"]) or "/")
+            os.chmod(self._workdir, 0o700)
+        return self._workdir
+
+    def _cleanup(self):
+        if self._workdir and os.path.isdir(self._workdir):
+            shutil.rmtree(self._workdir, ignore_errors=True)
+        self._workdir = None
+
+    def _sshd(self):
+        binary = self.params.get("sshd_path") or "sshd"
+        found = self.module.get_bin_path(binary, required=False, opt_dirs=["/usr/sbin", "/usr/local/sbin"])
+        if not found:
+            self._fail("sshd (%s) was not found; install the OpenSSH server (Debian: openssh-server) first" % binary)
+        return found
+
+    @staticmethod
+    def _ensure_privsep_dir(path="/run/sshd"):
+        """sshd -T refuses to run without its privilege separation directory (systemd creates it)."""
+        if not os.path.isdir(path) and os.path.isdir(os.path.dirname(path)):
+            os.mkdir(path, 0o755)
+
+    def _sshd_t(self, config_path, connection=None):
+        sshd = self._sshd()
+        self._ensure_privsep_dir()
+        cmd = [sshd, "-T", "-f", config_path]
+        if connection:
+            cmd += ["-C", connection]
+        rc, out, err = self.module.run_command(cmd)
+        if rc != 0:
+            return None, (err or out).strip()
+        return parse_sshd_t(out), (err or "").strip()
+
+    # -- planning ----------------------------------------------------------------------------------
+    def _plan_host_keys(self):
+        """Decide host key work; new keys are generated into the work directory. Returns a path map."""
+        host_key_map = {}
+        plans = []
+        wanted_paths = set()
+        for item in self.params.get("host_keys") or []:
+            path = item["path"]
+            wanted_paths.add(path)
+            key_type = item["type"]
+            size = item.get("size") or (3072 if key_type == "rsa" else None)
+            info = _key_info(path)
+            reason = None
+            if info is None:
+                reason = "missing"
+            elif info["type"] != key_type:
+                reason = "is %s, wanted %s" % (info["type"], key_type)
+            elif key_type == "rsa" and (info["bits"] or 0) < size:
+                reason = "has %s bits, wanted at least %d" % (info["bits"], size)
+            if reason is None:
+                plans.append({"path": path, "type": info["type"], "bits": info["bits"], "action": "kept"})
+                continue
+            new_path = os.path.join(self._tmp(), os.path.basename(path))
+            cmd = [self.module.get_bin_path("ssh-keygen", required=True, opt_dirs=["/usr/bin"]),
+                   "-q", "-t", key_type, "-N", "", "-C", "", "-f", new_path]
+            if key_type == "rsa":
+                cmd[4:4] = ["-b", str(size)]
+            rc, out, err = self.module.run_command(cmd)
+            if rc != 0:
+                self._fail("ssh-keygen could not create a %s host key for %s: %s" % (key_type, path, (err or out).strip()))
+            new_info = _key_info(new_path)
+            host_key_map[path] = new_path
+            before = "%s %s" % (info["type"], info["bits"]) if info else None
+            after = "%s %s (new)" % (new_info["type"], new_info["bits"])
+            self.tracker.add("host_keys.%s" % path, before, after,
+                             action="generate %s host key %s (%s)" % (key_type, path, reason))
+            plans.append({"path": path, "type": new_info["type"], "bits": new_info["bits"],
+                          "action": "generated" if info is None else "regenerated", "new": new_path})
+        removals = []
+        if self.params.get("remove_other_host_keys") and self.params.get("host_keys"):
+            for path in sorted(glob.glob(self.params["host_key_glob"])):
+                if path.endswith(".pub") or path in wanted_paths:
+                    continue
+                info = _key_info(path)
+                files = [p for p in (path, path + ".pub", path + "-cert.pub") if os.path.lexists(p)]
+                removals.extend(files)
+                self.tracker.add("host_keys.%s" % path, "%s %s" % (info["type"], info["bits"]) if info else "present", None,
+                                 action="remove host key %s" % path)
+                plans.append({"path": path, "type": info["type"] if info else None,
+                              "bits": info["bits"] if info else None, "action": "removed"})
+        self.result["host_keys"] = [{k: v for k, v in p.items() if k != "new"} for p in plans]
+        return host_key_map, plans, removals
+
+    def _plan_moduli(self):
+        moduli = self.params.get("moduli")
+        if not moduli:
+            return None
+        path = moduli["path"]
+        text = _read(path)
+        if text is None:
+            self.result["moduli"] = {"path": path, "kept": 0, "removed": 0}
+            return None
+        new_text, kept, removed = filter_moduli(text, moduli["min_bits"])
+        self.result["moduli"] = {"path": path, "kept": kept, "removed": removed}
+        if not removed:
+            return None
+        if not kept:
+            self._fail("no group in %s is at least %d bits; regenerate the file (ssh-keygen -M generate) or lower "
+                       "moduli.min_bits" % (path, moduli["min_bits"]))
+        self.tracker.add("moduli.%s" % path, "%d groups" % (kept + removed), "%d groups" % kept,
+                         action="remove %d Diffie-Hellman groups below %d bits from %s" % (removed, moduli["min_bits"], path))
+        return new_text
+
+    def _plan_banner(self):
+        banner = self.params.get("banner")
+        if not banner or banner.get("content") is None:
+            return None
+        content = banner["content"]
+        if content and not content.endswith("\n"):
+            content += "\n"
+        current = _read(banner["path"])
+        if current == content:
+            return None
+        self.tracker.add("banner.%s" % banner["path"], current, content, action="write banner %s" % banner["path"])
+        return content
+
+    # -- lockout guard -----------------------------------------------------------------------------
+    def _lockout_guard(self, candidate_path):
+        guard = self.params.get("lockout_guard") or {}
+        report = {"checked": False, "user": None, "reason": "", "problems": [], "notes": []}
+        self.result["lockout_guard"] = report
+        if not guard.get("enabled", True):
+            report["reason"] = "lockout guard disabled (lockout_guard.enabled=false)"
+            return
+        connection = guard.get("connection") or "ssh"
+        if not is_ssh_connection(connection):
+            report["reason"] = ("connection '%s' does not log in through sshd, so this run cannot lock itself out; "
+                                "guard skipped" % connection)
+            return
+        user = guard.get("user") or os.environ.get("SUDO_USER") or pwd.getpwuid(os.getuid()).pw_name
+        report["user"] = user
+        address = guard.get("client_address") or (os.environ.get("SSH_CONNECTION") or os.environ.get("SSH_CLIENT") or "").split(" ")[0] or None
+        try:
+            entry = pwd.getpwnam(user)
+            account = {"name": entry.pw_name, "uid": entry.pw_uid, "home": entry.pw_dir}
+            group_ids = os.getgrouplist(entry.pw_name, entry.pw_gid)
+            groups = []
+            for gid in [entry.pw_gid] + [g for g in group_ids if g != entry.pw_gid]:
+                try:
+                    groups.append(grp.getgrgid(gid).gr_name)
+                except KeyError:
+                    continue
+        except KeyError:
+            account, groups = None, []
+        spec = "user=%s,host=%s,addr=%s" % (user, address or "127.0.0.1", address or "127.0.0.1")
+        config, err = self._sshd_t(candidate_path, spec)
+        if config is None:
+            self._fail("sshd -T -C %s rejected the candidate configuration: %s" % (spec, err))
+        keys = []
+        if account is not None:
+            patterns = []
+            for value in config.get("authorizedkeysfile", []):
+                patterns.extend(value.split())
+            for path in expand_authorized_keys_paths(patterns, account):
+                text = _read(path)
+                if text is not None:
+                    keys.append((path, text))
+        outcome = evaluate_lockout(user, account, groups, config, keys, address=address,
+                                   client_algorithms=guard.get("client_algorithms"))
+        report.update({"checked": True, "problems": outcome["problems"], "notes": outcome["notes"]})
+        if outcome["problems"]:
+            if guard.get("force"):
+                report["reason"] = "problems found but overridden by force"
+                self.module.warn("lockout guard overridden (force): %s" % "; ".join(outcome["problems"]))
+                return
+            self._fail(
+                "refusing to change sshd: the connecting user '%s' would be locked out: %s. Fix the access "
+                "(add an authorized key, adjust the allow-lists) or set lockout_guard.force=true "
+                "(role variable ssh_hardening_force: true) to apply anyway" % (user, "; ".join(outcome["problems"])),
+                lockout_guard=report,
+            )
+        report["reason"] = "'%s' can still log in" % user
+
+    # -- main ----------------------------------------------------------------------------------------
+    def run(self):
+        params = self.params
+        path = params["path"]
+        settings = dict(params["settings"] or {})
+        if params.get("host_keys") and not any(str(k).lower() == "hostkey" for k in settings):
+            settings["HostKey"] = [item["path"] for item in params["host_keys"]]
+        if params.get("banner") and params["banner"].get("path") and not any(str(k).lower() == "banner" for k in settings):
+            settings["Banner"] = params["banner"]["path"]
+        try:
+            text = render_config(settings, params.get("match_blocks"), params.get("include"), params.get("header"))
+        except SshdConfigError as exc:
+            self.module.fail_json(msg="cannot render %s: %s" % (path, exc))
+        current = _read(path)
+        try:
+            host_key_map, _plans, removals = self._plan_host_keys()
+            moduli_text = self._plan_moduli()
+            banner_text = self._plan_banner()
+            config_changed = current != text
+            if config_changed:
+                differences = config_differences(current or "", text)
+                for key, before, after in differences:
+                    self.tracker.add("sshd_config.%s" % key, before, after)
+                self.tracker.add_action("write %s (%s)" % (
+                    path, ", ".join(k for k, _b, _a in differences) if differences else "layout and comments"))
+            mode_changed = current is not None and (os.stat(path).st_mode & 0o7777) != int(params["mode"], 8)
+            if mode_changed and not config_changed:
+                self.tracker.add("mode.%s" % path, oct(os.stat(path).st_mode & 0o7777), params["mode"],
+                                 action="set mode %s on %s" % (params["mode"], path))
+
+            # Validate: what sshd would run with, with new keys where they will be.
+            candidate = os.path.join(self._tmp(), "sshd_config")
+            candidate_text = text
+            if host_key_map:
+                candidate_text = render_config(
+                    self._map_host_keys(settings, host_key_map), params.get("match_blocks"), params.get("include"),
+                    params.get("header"))
+            with open(candidate, "w", encoding="utf-8") as handle:
+                handle.write(candidate_text)
+            effective = None
+            if params["validate"]:
+                effective, err = self._sshd_t(candidate)
+                if effective is None:
+                    self._fail("sshd rejected the new configuration, nothing was changed: %s" % err,
+                               config=text)
+                mismatches = effective_mismatches(settings, effective, host_key_map)
+                if mismatches:
+                    self._fail(
+                        "sshd would not use the wanted values, nothing was changed: %s. A file included by %s "
+                        "(e.g. %s) or a default probably sets them; remove them there"
+                        % ("; ".join("%s is %s, wanted %s" % (k, g, w) for k, w, g in mismatches), path,
+                           ", ".join(params.get("include") or []) or "an Include"),
+                        config=text,
+                    )
+                self.result["effective"] = {k: v for k, v in effective.items() if k in VERIFY_KEYWORDS}
+            if config_changed:
+                self._lockout_guard(candidate)
+            else:
+                self.result["lockout_guard"] = {"checked": False, "user": None, "problems": [], "notes": [],
+                                                "reason": "sshd's configuration does not change"}
+
+            if self.tracker.changed and not self.module.check_mode:
+                self._apply(path, text, host_key_map, removals, moduli_text, banner_text)
+            elif mode_changed and not self.module.check_mode:
+                os.chmod(path, int(params["mode"], 8))
+        finally:
+            self._cleanup()
+        self.result["changed"] = self.tracker.changed
+        self.result["actions"] = self.tracker.actions
+        if self.module._diff:
+            self.result["diff"] = self.tracker.diff(before_header=path, after_header=path)
+        return self.result
+
+    @staticmethod
+    def _map_host_keys(settings, host_key_map):
+        mapped = {}
+        for keyword, value in settings.items():
+            if str(keyword).lower() == "hostkey":
+                values = value if isinstance(value, (list, tuple)) else [value]
+                mapped[keyword] = [host_key_map.get(v, v) for v in values]
+            else:
+                mapped[keyword] = value
+        return mapped
+
+    def _write(self, path, content, mode):
+        directory = os.path.dirname(path) or "/"
+        handle, tmp = tempfile.mkstemp(prefix=".ironclad-", dir=directory)
+        with os.fdopen(handle, "w", encoding="utf-8", errors="surrogateescape") as out:
+            out.write(content)
+        os.chmod(tmp, mode)
+        self.module.atomic_move(tmp, path)
+        os.chmod(path, mode)
+
+    def _apply(self, path, text, host_key_map, removals, moduli_text, banner_text):
+        for real, new in host_key_map.items():
+            for suffix, mode in (("", 0o600), (".pub", 0o644)):
+                os.chmod(new + suffix, mode)
+                self.module.atomic_move(new + suffix, real + suffix)
+                os.chmod(real + suffix, mode)
+            if os.path.lexists(real + "-cert.pub"):
+                # A certificate for the old key no longer matches the new key.
+                os.unlink(real + "-cert.pub")
+        for item in removals:
+            os.unlink(item)
+        if moduli_text is not None:
+            self._write(self.params["moduli"]["path"], moduli_text, 0o644)
+        if banner_text is not None:
+            self._write(self.params["banner"]["path"], banner_text, 0o644)
+        self._write(path, text, int(self.params["mode"], 8))
