@@ -39,11 +39,14 @@ build_base() {
 }
 
 build_lab() {
-  local major="$1" tag="ironclad-debian:${1}"
-  if [ "$FORCE" = 0 ] && have_image "$tag"; then info "$tag exists (cached)"; return; fi
-  info "building ${tag} (base + test packages)"
+  local major="$1" tag="ironclad-debian:${1}" want have
+  # The image is labelled with a hash of its definition, so a changed package list rebuilds it.
+  want="$(cat "$IRONCLAD_ROOT"/molecule/images/* | sha256sum | cut -c1-16)"
+  have="$(docker image inspect -f '{{ index .Config.Labels "ironclad.definition" }}' "$tag" 2>/dev/null || true)"
+  if [ "$FORCE" = 0 ] && [ "$have" = "$want" ]; then info "$tag is up to date (cached)"; return; fi
+  info "building ${tag} (base + molecule/images/packages.txt)"
   with_progress "/tmp/ironclad-build-${major}.log" \
-    docker build --build-arg "BASE=ironclad-debian:${major}-base" -t "$tag" "$IRONCLAD_ROOT/molecule/images" \
+    docker build --build-arg "BASE=ironclad-debian:${major}-base" --label "ironclad.definition=$want" -t "$tag" "$IRONCLAD_ROOT/molecule/images" \
     || die "docker build of ${tag} failed (see /tmp/ironclad-build-${major}.log)"
 }
 
