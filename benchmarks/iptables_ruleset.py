@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # Copyright: ironclad.infra contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Benchmark: 1,000 iptables rules with ironclad.infra.iptables_ruleset vs. ansible.builtin.iptables.
@@ -40,8 +39,7 @@ FLOORS = {"first": 3.0, "rerun": 2.0, "speedup": 100.0}
 def sh(argv, check=True, timeout=3600, env=None):
     proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env, check=False)
     if check and proc.returncode != 0:
-        raise RuntimeError("%s failed (rc %d):\n%s%s" % (" ".join(argv[:4]), proc.returncode,
-                                                          proc.stdout[-4000:], proc.stderr[-4000:]))
+        raise RuntimeError("%s failed (rc %d):\n%s%s" % (" ".join(argv[:4]), proc.returncode, proc.stdout[-4000:], proc.stderr[-4000:]))
     return proc
 
 
@@ -68,7 +66,7 @@ def start_container(release):
         argv += ["-v", volume]
     argv += ["ironclad-debian:%s" % release, defaults["command"]]
     sh(argv)
-    for _ in range(60):
+    for _attempt in range(60):
         state = sh(["docker", "exec", CONTAINER, "systemctl", "is-system-running", "--wait"], check=False)
         if state.stdout.strip() in ("running", "degraded"):
             return
@@ -119,7 +117,7 @@ def verdict(ok):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--rules", type=int, default=1000)
     parser.add_argument("--builtin-rules", type=int, default=100)
     parser.add_argument("--release", default="12")
@@ -133,13 +131,13 @@ def main():
     try:
         with tempfile.TemporaryDirectory(prefix="ironclad-bench-") as workdir:
             with open(os.path.join(workdir, "inventory.yml"), "w", encoding="utf-8") as handle:
-                json.dump({"all": {"hosts": {CONTAINER: {"ansible_connection": "community.docker.docker",
-                                                        "ansible_python_interpreter": "/usr/bin/python3"}}}}, handle)
+                host_vars = {"ansible_connection": "community.docker.docker", "ansible_python_interpreter": "/usr/bin/python3"}
+                json.dump({"all": {"hosts": {CONTAINER: host_vars}}}, handle)
             apply_task = {"name": "ruleset", "ironclad.infra.iptables_ruleset": {
                 "chains": [{"name": "INPUT", "policy": "ACCEPT", "rules": module_rules(args.rules)}]}}
             first = run_playbook(workdir, "module first", [apply_task], environment)[0]
-            ping, rerun = run_playbook(workdir, "module rerun", [{"name": "ping", "ansible.builtin.ping": {}},
-                                                                  apply_task], environment)
+            ping_task = {"name": "ping", "ansible.builtin.ping": {}}
+            ping, rerun = run_playbook(workdir, "module rerun", [ping_task, apply_task], environment)
             count = sh(["docker", "exec", CONTAINER, "sh", "-c",
                         "iptables -S INPUT | grep -c bench-; ip6tables -S INPUT | grep -c bench-"]).stdout.split()
             loaded = sum(int(c) for c in count)

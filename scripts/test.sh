@@ -40,7 +40,7 @@ scenarios() {
 
 for s in $STEPS; do
   case "$s" in
-    ruff) run_step ruff ruff check plugins tests benchmarks ;;
+    ruff) run_step ruff ruff check plugins tests benchmarks molecule scripts ;;
     lint) run_step ansible-lint ansible-lint --profile production ;;
     docs)
       run_step docs-up-to-date python scripts/gen-docs.py --check

@@ -14,10 +14,10 @@ description:
   - At the end of a playbook run, prints for every host the tasks that changed something, the tasks
     that failed, and the results of verification tasks (tasks whose name starts with C(Verify)).
   - Optionally writes the same summary as JSON for machines (AWX artifacts, CI), see O(output_file).
-  - Secrets stay out: only task names and the C(msg) of failed tasks (which Ansible already censors
+  - Secrets stay out. Only task names and the C(msg) of failed tasks (which Ansible already censors
     for C(no_log) tasks) are recorded.
 requirements:
-  - enable in ansible.cfg or with E(ANSIBLE_CALLBACKS_ENABLED=ironclad.infra.summary)
+  - Enable it in C(ansible.cfg) (C(callbacks_enabled)) or with the environment variable C(ANSIBLE_CALLBACKS_ENABLED).
 options:
   output_file:
     description: Path of a JSON file to write the summary to. Nothing is written when unset.

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # Probe listener for the firewall scenario: on every port given, TCP answers "open <port>" and UDP
 # echoes "open <port>". Dual-stack (IPv4 and IPv6) sockets.
 import socket
@@ -13,7 +12,7 @@ def tcp(port):
     sock.bind(("::", port))
     sock.listen(16)
     while True:
-        conn, _ = sock.accept()
+        conn, _address = sock.accept()
         try:
             conn.sendall(b"open %d\n" % port)
         finally:
@@ -25,7 +24,7 @@ def udp(port):
     sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
     sock.bind(("::", port))
     while True:
-        _, peer = sock.recvfrom(512)
+        _data, peer = sock.recvfrom(512)
         sock.sendto(b"open %d\n" % port, peer)
 
 

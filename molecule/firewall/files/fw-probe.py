@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # Probe client for the firewall scenario. Arguments: proto/address/port ... (IPv6 in brackets).
 # Prints one JSON object: {"tcp/10.0.0.5/8080": "open" | "refused" | "timeout" | "error: ..."};
 # "open" means the probe listener (or sshd) answered with its banner.

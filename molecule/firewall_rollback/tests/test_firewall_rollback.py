@@ -31,7 +31,7 @@ def ssh_run(address, command, deadline):
         try:
             client.connect(address, username="root", key_filename=KEY, timeout=3, banner_timeout=3,
                            auth_timeout=3, look_for_keys=False, allow_agent=False)
-            _, stdout, _ = client.exec_command(command, timeout=10)
+            _stdin, stdout, _stderr = client.exec_command(command, timeout=10)
             return stdout.read().decode()
         except (OSError, paramiko.SSHException) as exc:
             last = exc
