@@ -8,7 +8,7 @@ __ironclad_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
   return 1 2>/dev/null || exit 1
 }
 export PATH="$__ironclad_root/.venv/bin:$PATH"
-IRONCLAD_COLLECTIONS_DIR="$(bash "$__ironclad_root/scripts/collection-link.sh")"
+IRONCLAD_COLLECTIONS_DIR="$(IRONCLAD_COLLECTIONS_DIR="" bash "$__ironclad_root/scripts/collection-link.sh")"
 export IRONCLAD_COLLECTIONS_DIR
 export ANSIBLE_COLLECTIONS_PATH="$IRONCLAD_COLLECTIONS_DIR"
 export PYTHONPATH="$IRONCLAD_COLLECTIONS_DIR${PYTHONPATH:+:$PYTHONPATH}"

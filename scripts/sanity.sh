@@ -10,7 +10,7 @@ source scripts/env.sh
 pip_version="$(python -c 'from ansible_test._internal.python_requirements import PIP_VERSION as v; print(v)' 2>/dev/null || echo 24.2)"
 mkdir -p "$HOME/.ansible/test/cache"
 cp scripts/ansible-test-get-pip.py "$HOME/.ansible/test/cache/get_pip_${pip_version//./_}.py"
-tree="${IRONCLAD_SANITY_DIR:-/tmp/ironclad-sanity}/ansible_collections/ironclad/infra"
+tree="${IRONCLAD_SANITY_DIR:-${TMPDIR:-/tmp}/ironclad-sanity-$(printf %s "$IRONCLAD_ROOT" | sha256sum | cut -c1-12)}/ansible_collections/ironclad/infra"
 step "ansible-test sanity (copy of the collection in ${tree})"
 rm -rf "$tree"; mkdir -p "$tree"
 git ls-files -z --cached --others --exclude-standard | rsync -a --from0 --files-from=- ./ "$tree/"
