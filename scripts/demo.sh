@@ -18,6 +18,9 @@ IRONCLAD_SUMMARY_FILE=tests/output/demo/site-summary.json \
   ansible-playbook -i inventories/lab ironclad.infra.site
 site_time=$((SECONDS - site_start))
 
+step "Starting the demo application on the web backends (scripts/lab-app.yml)"
+ansible-playbook -i inventories/lab scripts/lab-app.yml
+
 step "Verifying the lab (scripts/lab-verify.yml)"
 IRONCLAD_SUMMARY_FILE=tests/output/demo/verify-summary.json \
   ansible-playbook -i inventories/lab scripts/lab-verify.yml
@@ -33,6 +36,6 @@ for host in sorted(set(site) | set(verify)):
     checks = v.get("verified", [])
     ok = sum(c["passed"] for c in checks)
     print(f"    {host:12} {len(s.get('changed', [])):3} change(s)  {ok}/{len(checks)} checks passed"
-          + ("  FAILED" if s.get("failed") or v.get("failed") else ""))
+          + ("  FAILED" if any(d.get("failed") and not d.get("rescued") for d in (s, v)) else ""))
 PY
 info "total: $((SECONDS - start)) s; the lab stays up (make lab-down removes it)"

@@ -80,14 +80,19 @@ class CallbackModule(CallbackBase):
             host = self._hosts[name]
             checks = host["verified"]
             passed = sum(1 for check in checks if check["passed"])
-            state = "UNREACHABLE" if host["unreachable"] else ("FAILED" if host["failed"] else "ok")
+            # A failure that a block's rescue handled does not fail the host: Ansible's own stats say
+            # whether a failure stood.
+            failed = bool(host["failed"]) if stats is None else stats.summarize(name).get("failures", 0) > 0
+            host["rescued"] = bool(host["failed"]) and not failed
+            state = "UNREACHABLE" if host["unreachable"] else ("FAILED" if failed else "ok")
             self._display.display("%s: %s, %d change(s), %d/%d verification(s) passed" % (name, state, len(host["changed"]), passed, len(checks)))
             for task in host["changed"]:
                 self._display.display("    changed: %s" % task)
             for check in checks:
                 self._display.display("    %s %s" % ("verified:" if check["passed"] else "NOT VERIFIED:", check["check"]))
             for failure in host["failed"]:
-                self._display.display("    failed: %s: %s" % (failure["task"], failure["msg"]))
+                label = "rescued" if host["rescued"] else "failed"
+                self._display.display("    %s: %s: %s" % (label, failure["task"], failure["msg"]))
         output_file = self.get_option("output_file")
         if output_file:
             with open(os.path.expanduser(output_file), "w") as handle:

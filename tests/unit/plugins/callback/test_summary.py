@@ -60,3 +60,24 @@ def test_unreachable_host_is_reported(tmp_path):
     data, text = run(callback, tmp_path)
     assert data["db1"]["unreachable"] is True
     assert "db1: UNREACHABLE" in text
+
+
+class FakeStats:
+    def __init__(self, failures):
+        self._failures = failures
+
+    def summarize(self, host):
+        return {"failures": self._failures.get(host, 0)}
+
+
+def test_a_rescued_failure_does_not_fail_the_host(tmp_path):
+    callback = CallbackModule()
+    callback.v2_runner_on_failed(make_result("lb1", "Install the package", {"msg": "no package"}))
+    out = tmp_path / "summary.json"
+    callback._plugin_options = {"output_file": str(out)}
+    callback._display = Recorder()
+    callback.v2_playbook_on_stats(FakeStats({}))
+    text = "\n".join(callback._display.lines)
+    assert "lb1: ok" in text
+    assert "rescued: Install the package: no package" in text
+    assert json.loads(out.read_text())["lb1"]["rescued"] is True
