@@ -1,0 +1,334 @@
+# -*- coding: utf-8 -*-
+# Copyright: ironclad.infra contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Ownership and permissions of many paths, and set-user-ID / set-group-ID files, in one pass.
+
+Used by the ``ironclad.infra.file_modes`` and ``ironclad.infra.suid_sgid`` modules and by the
+``ironclad.infra.hardening_audit`` module, so the role and the audit judge a path the same way.
+
+Pure functions decide (:func:`wanted_mode`, :func:`plan_path`, :func:`classify_setuid`); the scan
+(:func:`find_setuid`) walks one filesystem with ``os.scandir``.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+
+__metaclass__ = type
+
+SETID_BITS = stat.S_ISUID | stat.S_ISGID
+
+# Trees that hold other systems' files (container images, snaps): their set-ID bits belong to those
+# systems and must never be stripped by a host hardening run.
+DEFAULT_SETUID_EXCLUDES = [
+    "/proc",
+    "/sys",
+    "/dev",
+    "/run",
+    "/var/lib/docker",
+    "/var/lib/containerd",
+    "/var/lib/containers",
+    "/var/lib/lxc",
+    "/var/lib/lxd",
+    "/var/lib/machines",
+    "/var/lib/snapd",
+    "/snap",
+]
+
+
+class FileModesError(ValueError):
+    """Bad input; the message names the entry and says how to fix it."""
+
+
+def parse_mode(value, where):
+    if isinstance(value, int) and 0 <= value <= 0o7777:
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        try:
+            mode = int(value.strip(), 8)
+        except ValueError:
+            mode = -1
+        if 0 <= mode <= 0o7777:
+            return mode
+    raise FileModesError("%s: mode %r is not an octal file mode; quote it as a string such as '0640'" % (where, value))
+
+
+def wanted_mode(current, mode, policy):
+    """The mode a path should get.
+
+    ``policy`` ``exact`` returns ``mode``; ``at_most`` only removes permission bits that ``mode``
+    does not grant (a file that is already stricter stays as it is).
+    """
+    if mode is None:
+        return current
+    if policy == "exact":
+        return mode
+    return current & mode
+
+
+def normalise_paths(paths):
+    result = []
+    seen = set()
+    for index, entry in enumerate(paths or []):
+        where = "paths[%d]" % index
+        if not isinstance(entry, dict):
+            raise FileModesError("%s must be a dictionary with 'path' and at least one of owner, group, mode" % where)
+        path = entry.get("path")
+        if not isinstance(path, str) or not os.path.isabs(path):
+            raise FileModesError("%s: 'path' must be an absolute path, got %r" % (where, path))
+        where = "paths[%d] (%s)" % (index, path)
+        if path in seen:
+            raise FileModesError("%s: listed twice" % where)
+        seen.add(path)
+        policy = entry.get("policy") or "at_most"
+        if policy not in ("at_most", "exact"):
+            raise FileModesError("%s: policy must be at_most or exact, got %r" % (where, policy))
+        mode = entry.get("mode")
+        if entry.get("owner") is None and entry.get("group") is None and mode is None:
+            raise FileModesError("%s: give at least one of owner, group, mode" % where)
+        result.append({
+            "path": path,
+            "owner": entry.get("owner"),
+            "group": entry.get("group"),
+            "mode": None if mode is None else parse_mode(mode, where),
+            "policy": policy,
+            "follow": bool(entry.get("follow", False)),
+            "where": where,
+        })
+    return result
+
+
+def plan_path(entry, st, uid, gid):
+    """Return a list of ``(key, before, after, action)`` for one path with ``os.lstat`` result ``st``."""
+    changes = []
+    path = entry["path"]
+    if uid is not None and st.st_uid != uid:
+        changes.append(("%s:owner" % path, st.st_uid, uid, "%s: owner %d -> %d" % (path, st.st_uid, uid)))
+    if gid is not None and st.st_gid != gid:
+        changes.append(("%s:group" % path, st.st_gid, gid, "%s: group %d -> %d" % (path, st.st_gid, gid)))
+    current = stat.S_IMODE(st.st_mode)
+    new = wanted_mode(current, entry["mode"], entry["policy"])
+    if new != current:
+        changes.append(("%s:mode" % path, "%04o" % current, "%04o" % new, "%s: mode %04o -> %04o" % (path, current, new)))
+    return changes
+
+
+def _excluded(path, excludes):
+    for prefix in excludes:
+        if path == prefix or path.startswith(prefix.rstrip("/") + "/"):
+            return True
+    return False
+
+
+def find_setuid(roots, excludes=None, same_filesystem=True):
+    """Return ``[(path, mode)]`` of regular files with a set-user-ID or set-group-ID bit under ``roots``."""
+    excludes = list(DEFAULT_SETUID_EXCLUDES if excludes is None else excludes)
+    found = []
+    for root in roots:
+        try:
+            root_dev = os.lstat(root).st_dev
+        except OSError:
+            continue
+        stack = [root]
+        while stack:
+            directory = stack.pop()
+            try:
+                iterator = os.scandir(directory)
+            except OSError:
+                continue
+            with iterator:
+                for item in iterator:
+                    path = item.path
+                    if _excluded(path, excludes):
+                        continue
+                    try:
+                        st = item.stat(follow_symlinks=False)
+                    except OSError:
+                        continue
+                    if stat.S_ISDIR(st.st_mode):
+                        if same_filesystem and st.st_dev != root_dev:
+                            continue
+                        stack.append(path)
+                    elif stat.S_ISREG(st.st_mode) and st.st_mode & SETID_BITS:
+                        found.append((path, stat.S_IMODE(st.st_mode)))
+    found.sort()
+    return found
+
+
+def bits_text(mode):
+    names = []
+    if mode & stat.S_ISUID:
+        names.append("setuid")
+    if mode & stat.S_ISGID:
+        names.append("setgid")
+    return "+".join(names)
+
+
+def classify_setuid(found, allowed):
+    """Split scan results into ``(allowed, unexpected)`` lists of ``{"path", "mode", "bits"}``.
+
+    An allow-list entry matches a path exactly, or ends with ``/`` to allow a whole directory.
+    Symlinked entries (``/bin/su`` on a merged-/usr system) match their real path.
+    """
+    allowed_exact = set()
+    allowed_dirs = []
+    for entry in allowed or []:
+        entry = str(entry)
+        if entry.endswith("/"):
+            allowed_dirs.append(entry)
+        else:
+            allowed_exact.add(os.path.normpath(entry))
+            real = os.path.realpath(entry)
+            allowed_exact.add(real)
+    ok = []
+    unexpected = []
+    for path, mode in found:
+        item = {"path": path, "mode": "%04o" % mode, "bits": bits_text(mode)}
+        real = os.path.realpath(path)
+        if path in allowed_exact or real in allowed_exact or any(path.startswith(d) for d in allowed_dirs):
+            ok.append(item)
+        else:
+            unexpected.append(item)
+    return ok, unexpected
+
+
+def _lookup_ids(owner, group):
+    import grp
+    import pwd
+
+    uid = gid = None
+    if owner is not None:
+        uid = int(owner) if str(owner).isdigit() else pwd.getpwnam(str(owner)).pw_uid
+    if group is not None:
+        gid = int(group) if str(group).isdigit() else grp.getgrnam(str(group)).gr_gid
+    return uid, gid
+
+
+class FileModes:
+    """Owner, group and mode of many paths; ``run()`` returns the module result.
+
+    ``module`` needs ``params`` (``paths``) and ``check_mode``. Missing paths are listed in
+    ``missing`` and are not an error: the list describes what to tighten *where it exists*.
+    """
+
+    def __init__(self, module, tracker, lookup_ids=None):
+        self.module = module
+        self.tracker = tracker
+        self.lookup_ids = lookup_ids or _lookup_ids
+
+    def run(self):
+        entries = normalise_paths(self.module.params["paths"])
+        resolved = []
+        for entry in entries:
+            try:
+                resolved.append(self.lookup_ids(entry["owner"], entry["group"]))
+            except KeyError:
+                raise FileModesError("%s: owner %r or group %r does not exist on this host"
+                                     % (entry["where"], entry["owner"], entry["group"])) from None
+        missing = []
+        results = []
+        done = set()
+        for index, entry in enumerate(entries):
+            uid, gid = resolved[index]
+            if entry["follow"]:
+                entry = dict(entry, path=os.path.realpath(entry["path"]))
+            if entry["path"] in done:
+                continue
+            done.add(entry["path"])
+            try:
+                st = os.lstat(entry["path"])
+            except FileNotFoundError:
+                missing.append(entry["path"])
+                continue
+            if stat.S_ISLNK(st.st_mode):
+                missing.append(entry["path"])
+                continue
+            changes = plan_path(entry, st, uid, gid)
+            for key, before, after, action in changes:
+                self.tracker.add(key, before, after, action=action)
+            if changes and not self.module.check_mode:
+                if (uid is not None and st.st_uid != uid) or (gid is not None and st.st_gid != gid):
+                    os.lchown(entry["path"], st.st_uid if uid is None else uid, st.st_gid if gid is None else gid)
+                new_mode = wanted_mode(stat.S_IMODE(st.st_mode), entry["mode"], entry["policy"])
+                if new_mode != stat.S_IMODE(os.lstat(entry["path"]).st_mode):
+                    os.chmod(entry["path"], new_mode)
+            results.append({"path": entry["path"], "changed": bool(changes), "actions": [c[3] for c in changes]})
+        diff = self.tracker.diff()
+        return {
+            "changed": self.tracker.changed,
+            "paths": results,
+            "missing": missing,
+            "actions": self.tracker.actions,
+            "diff": diff,
+        }
+
+
+class SetuidFiles:
+    """Find set-user-ID / set-group-ID files outside an allow-list and (policy ``strip``) clear the bits.
+
+    ``module`` needs ``params`` (``allowed``, ``roots``, ``exclude``, ``same_filesystem``, ``policy``,
+    ``statoverride``), ``check_mode`` and ``run_command``/``get_bin_path`` (for ``dpkg-statoverride``).
+    """
+
+    def __init__(self, module, tracker, finder=None):
+        self.module = module
+        self.tracker = tracker
+        self.finder = finder or find_setuid
+
+    def _statoverride(self, path, mode, st):
+        """Record the new mode with dpkg-statoverride so a package upgrade does not restore the bit."""
+        tool = self.module.get_bin_path("dpkg-statoverride")
+        if not tool:
+            return None
+        rc, out, _err = self.module.run_command([tool, "--list", path])
+        if rc == 0 and out.strip():
+            return "dpkg-statoverride already has an entry for %s; left as it is" % path
+        import grp
+        import pwd
+
+        try:
+            owner = pwd.getpwuid(st.st_uid).pw_name
+            group = grp.getgrgid(st.st_gid).gr_name
+        except KeyError:
+            return "owner or group of %s has no name; no dpkg-statoverride entry" % path
+        rc, _out, err = self.module.run_command([tool, "--update", "--add", owner, group, "%04o" % mode, path])
+        if rc != 0:
+            return "dpkg-statoverride failed for %s: %s" % (path, err.strip())
+        return None
+
+    def run(self):
+        params = self.module.params
+        roots = params.get("roots") or ["/"]
+        excludes = params.get("exclude")
+        if excludes is None:
+            excludes = DEFAULT_SETUID_EXCLUDES
+        found = self.finder(roots, excludes, params.get("same_filesystem", True))
+        allowed, unexpected = classify_setuid(found, params.get("allowed") or [])
+        warnings = []
+        stripped = []
+        if params.get("policy", "strip") == "strip":
+            for item in unexpected:
+                path = item["path"]
+                old = int(item["mode"], 8)
+                new = old & ~SETID_BITS
+                self.tracker.add(path + ":mode", item["mode"], "%04o" % new,
+                                 action="%s: clear %s (mode %s -> %04o)" % (path, item["bits"], item["mode"], new))
+                stripped.append(path)
+                if self.module.check_mode:
+                    continue
+                st = os.lstat(path)
+                os.chmod(path, new)
+                if params.get("statoverride", True):
+                    note = self._statoverride(path, new, st)
+                    if note:
+                        warnings.append(note)
+        return {
+            "changed": self.tracker.changed,
+            "allowed": allowed,
+            "unexpected": unexpected,
+            "stripped": stripped,
+            "actions": self.tracker.actions,
+            "notes": warnings,
+            "diff": self.tracker.diff(),
+        }

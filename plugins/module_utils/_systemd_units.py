@@ -1,0 +1,205 @@
+# -*- coding: utf-8 -*-
+# Copyright: ironclad.infra contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The state of many systemd units from one ``systemctl show`` call, and the actions to fix it.
+
+Used by the ``ironclad.infra.systemd_units`` module and the ``ironclad.infra.hardening_audit``
+module. :func:`parse_show` and :func:`plan_units` are pure; the module runs ``systemctl``.
+"""
+
+from __future__ import annotations
+
+__metaclass__ = type
+
+SHOW_PROPERTIES = ["Id", "LoadState", "ActiveState", "SubState", "UnitFileState", "ConditionResult", "ConditionTimestampMonotonic"]
+
+ENABLED_STATES = {"enabled", "enabled-runtime", "static", "alias", "indirect", "generated"}
+
+
+class SystemdUnitsError(ValueError):
+    """Bad input; the message names the entry and says how to fix it."""
+
+
+def show_command(systemctl, names):
+    return [systemctl, "show", "--no-pager", "--property=" + ",".join(SHOW_PROPERTIES), "--", *names]
+
+
+def parse_show(text, names):
+    """Parse ``systemctl show`` output (blocks separated by blank lines, in the order asked)."""
+    blocks = []
+    current = {}
+    for line in (text or "").splitlines():
+        if not line.strip():
+            if current:
+                blocks.append(current)
+                current = {}
+            continue
+        key, _sep, value = line.partition("=")
+        current[key.strip()] = value.strip()
+    if current:
+        blocks.append(current)
+    return {name: blocks[index] for index, name in enumerate(names[:len(blocks)])}
+
+
+def normalise_units(units):
+    result = []
+    seen = set()
+    for index, entry in enumerate(units or []):
+        where = "units[%d]" % index
+        if isinstance(entry, str):
+            entry = {"name": entry}
+        if not isinstance(entry, dict) or not entry.get("name"):
+            raise SystemdUnitsError("%s must be a unit name or a dictionary with 'name'" % where)
+        name = str(entry["name"])
+        if "." not in name:
+            name += ".service"
+        if name in seen:
+            raise SystemdUnitsError("%s: unit %s is listed twice" % (where, name))
+        seen.add(name)
+        state = entry.get("state")
+        if state not in (None, "started", "stopped"):
+            raise SystemdUnitsError("%s (%s): state must be started or stopped, got %r" % (where, name, state))
+        enabled = entry.get("enabled")
+        masked = entry.get("masked")
+        if masked and (enabled or state == "started"):
+            raise SystemdUnitsError("%s (%s): a masked unit cannot be enabled or started" % (where, name))
+        result.append({
+            "name": name,
+            "enabled": enabled,
+            "state": state,
+            "masked": masked,
+            "no_block": bool(entry.get("no_block", False)),
+            "restarted": bool(entry.get("restarted", False)),
+            "missing_ok": bool(entry.get("missing_ok", False)),
+        })
+    return result
+
+
+def plan_units(units, status):
+    """Decide what to do; return ``(actions, skipped, problems)``.
+
+    ``actions`` maps a verb (``unmask``, ``mask``, ``enable``, ``disable``, ``start``, ``stop``,
+    ``start_no_block``) to unit names; ``skipped`` lists ``{"name", "reason"}`` (missing units with
+    ``missing_ok``, units whose start conditions are not met on this host); ``problems`` lists units
+    that do not exist.
+    """
+    actions = {"unmask": [], "mask": [], "enable": [], "disable": [], "start": [], "start_no_block": [], "stop": [], "restart": []}
+    skipped = []
+    problems = []
+    for unit in units:
+        name = unit["name"]
+        info = status.get(name, {})
+        load = info.get("LoadState", "not-found")
+        file_state = info.get("UnitFileState", "")
+        active = info.get("ActiveState", "inactive")
+        if load == "not-found" and not unit["masked"]:
+            if unit["missing_ok"] or (unit["enabled"] is False and unit["state"] in (None, "stopped")):
+                skipped.append({"name": name, "reason": "unit is not installed"})
+            else:
+                problems.append(name)
+            continue
+        if unit["masked"] is True and file_state != "masked" and load != "masked":
+            actions["mask"].append(name)
+        if unit["masked"] is False and (file_state == "masked" or load == "masked"):
+            actions["unmask"].append(name)
+        if unit["enabled"] is True and file_state not in ENABLED_STATES:
+            actions["enable"].append(name)
+        if unit["enabled"] is False and file_state in ("enabled", "enabled-runtime"):
+            actions["disable"].append(name)
+        if unit["state"] == "started" and active not in ("active", "activating", "reloading"):
+            # ConditionResult is "no" for a unit that never ran too; only a timestamp says it was evaluated.
+            evaluated = info.get("ConditionTimestampMonotonic", "0") not in ("", "0")
+            if evaluated and info.get("ConditionResult") == "no" and active == "inactive":
+                skipped.append({"name": name, "reason": "start conditions are not met on this host (see systemctl status %s)" % name})
+            elif unit["no_block"]:
+                actions["start_no_block"].append(name)
+            else:
+                actions["start"].append(name)
+        if unit["state"] == "stopped" and active in ("active", "activating", "reloading"):
+            actions["stop"].append(name)
+        if unit["restarted"] and unit["state"] != "stopped" and active in ("active", "reloading"):
+            actions["restart"].append(name)
+    return {k: v for k, v in actions.items() if v}, skipped, problems
+
+
+def action_commands(systemctl, actions):
+    """Turn :func:`plan_units` actions into ``systemctl`` command lines, in a safe order."""
+    commands = []
+    for verb in ("unmask", "stop", "disable", "mask", "enable"):
+        if actions.get(verb):
+            commands.append([systemctl, verb, "--"] + actions[verb])
+    if actions.get("start"):
+        commands.append([systemctl, "start", "--"] + actions["start"])
+    if actions.get("restart"):
+        commands.append([systemctl, "restart", "--"] + actions["restart"])
+    if actions.get("start_no_block"):
+        commands.append([systemctl, "start", "--no-block", "--"] + actions["start_no_block"])
+    return commands
+
+
+class SystemdUnits:
+    """Read all units with one ``systemctl show``, then run only the commands that are needed.
+
+    ``module`` needs ``params`` (``units``, ``daemon_reload``), ``check_mode``, ``run_command`` and
+    ``get_bin_path``.
+    """
+
+    def __init__(self, module, tracker):
+        self.module = module
+        self.tracker = tracker
+
+    def _status(self, systemctl, names):
+        rc, out, err = self.module.run_command(show_command(systemctl, names))
+        if rc != 0:
+            raise SystemdUnitsError("systemctl show failed (rc %d): %s" % (rc, err.strip()))
+        return parse_show(out, names)
+
+    def run(self):
+        params = self.module.params
+        units = normalise_units(params["units"])
+        systemctl = self.module.get_bin_path("systemctl", required=True)
+        if params.get("daemon_reload"):
+            self.tracker.add_action("daemon-reload")
+            if not self.module.check_mode:
+                rc, _out, err = self.module.run_command([systemctl, "daemon-reload"])
+                if rc != 0:
+                    raise SystemdUnitsError("systemctl daemon-reload failed: %s" % err.strip())
+        names = [u["name"] for u in units]
+        status = self._status(systemctl, names) if names else {}
+        actions, skipped, problems = plan_units(units, status)
+        if problems and self.module.check_mode:
+            # On a fresh host in check mode the packages that ship these units were not installed.
+            skipped.extend({"name": name, "reason": "not installed (yet): nothing to check in check mode"} for name in problems)
+            problems = []
+        if problems:
+            raise SystemdUnitsError(
+                "these units do not exist on this host: %s (install the package that ships them, or set "
+                "missing_ok: true)" % ", ".join(problems)
+            )
+        for verb, unit_names in actions.items():
+            for name in unit_names:
+                self.tracker.add("%s.%s" % (name, verb.replace("_no_block", "")), None, verb,
+                                 action="%s %s" % (verb.replace("_no_block", " (no block)").replace("_", " "), name))
+        failures = []
+        if not self.module.check_mode:
+            for command in action_commands(systemctl, actions):
+                rc, _out, err = self.module.run_command(command)
+                if rc != 0:
+                    failures.append("%s: %s" % (" ".join(command[1:]), err.strip()))
+        if failures:
+            raise SystemdUnitsError("systemctl failed: %s" % " | ".join(failures))
+        after = status
+        if not self.module.check_mode and actions:
+            after = self._status(systemctl, names)
+        return {
+            "changed": self.tracker.changed,
+            "actions": self.tracker.actions,
+            "skipped": skipped,
+            "units": {
+                name: {
+                    "active": after.get(name, {}).get("ActiveState"),
+                    "enabled": after.get(name, {}).get("UnitFileState"),
+                }
+                for name in names
+            },
+        }

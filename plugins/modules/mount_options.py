@@ -1,0 +1,125 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: ironclad.infra contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: mount_options
+short_description: Ensure nodev, nosuid and noexec on paths that are mount points
+version_added: 0.1.0
+description:
+  - For each path in O(mounts) that is a mount point of its own (per C(/proc/self/mountinfo)), makes
+    sure the running mount has the wanted options (C(mount -o remount)) and, with O(persist=true),
+    that C(/etc/fstab) carries them (an existing line is extended; a missing one is added from the
+    running mount when O(add_fstab_entries=true)).
+  - A path that is not a separate mount (C(/var/tmp) on the root filesystem) is not applicable; it is
+    listed in RV(skipped) and left alone. The module never creates filesystems or partitions.
+author:
+  - ironclad.infra contributors (@ironclad)
+attributes:
+  check_mode:
+    support: full
+    description: Reports remounts and fstab edits; changes nothing.
+  diff_mode:
+    support: full
+    description: The fstab before and after.
+  idempotent:
+    support: full
+    description: A second run with the same input changes nothing.
+options:
+  mounts:
+    description: Mount points and the options they must have.
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+      path:
+        description: The mount point, for example V(/dev/shm).
+        type: path
+        required: true
+      options:
+        description: Options to enforce; any of V(nodev), V(nosuid), V(noexec).
+        type: list
+        elements: str
+        required: true
+  fstab:
+    description: Path of the fstab file.
+    type: path
+    default: /etc/fstab
+  persist:
+    description: Also write the options to O(fstab). Containers do not use fstab; pass V(false) there.
+    type: bool
+    default: true
+  add_fstab_entries:
+    description: Add an fstab line (from the running mount) for a mount point that has none.
+    type: bool
+    default: true
+  remount:
+    description: Remount running mounts that lack an option.
+    type: bool
+    default: true
+"""
+
+EXAMPLES = r"""
+- name: Restrict temporary filesystems where they are mounts
+  ironclad.infra.mount_options:
+    mounts:
+      - {path: /tmp, options: [nodev, nosuid, noexec]}
+      - {path: /dev/shm, options: [nodev, nosuid, noexec]}
+      - {path: /var/tmp, options: [nodev, nosuid, noexec]}
+    persist: "{{ ansible_facts.virtualization_type != 'docker' }}"
+"""
+
+RETURN = r"""
+skipped:
+  description: Paths that are not separate mount points here.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"path": "/var/tmp", "reason": "not a separate mount point here"}]
+actions:
+  description: What was (or would be) done.
+  returned: always
+  type: list
+  elements: str
+  sample: ["remount /dev/shm with noexec", "fstab /dev/shm: add line with nodev,nosuid,noexec"]
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.ironclad.infra.plugins.module_utils._difference import DifferenceTracker
+from ansible_collections.ironclad.infra.plugins.module_utils._mounts import MountOptions
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            mounts=dict(
+                type="list",
+                elements="dict",
+                required=True,
+                options=dict(
+                    path=dict(type="path", required=True),
+                    options=dict(type="list", elements="str", required=True),
+                ),
+            ),
+            fstab=dict(type="path", default="/etc/fstab"),
+            persist=dict(type="bool", default=True),
+            add_fstab_entries=dict(type="bool", default=True),
+            remount=dict(type="bool", default=True),
+        ),
+        supports_check_mode=True,
+    )
+    try:
+        result = MountOptions(module, DifferenceTracker()).run()
+    except (ValueError, OSError) as exc:
+        module.fail_json(msg=str(exc))
+    if not module._diff:
+        result.pop("diff", None)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

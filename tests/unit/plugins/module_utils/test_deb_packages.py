@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+import pytest
+from ansible_collections.ironclad.infra.plugins.module_utils._deb_packages import (
+    DebPackages,
+    DebPackagesError,
+    parse_status,
+    plan,
+)
+from ansible_collections.ironclad.infra.plugins.module_utils._difference import DifferenceTracker
+
+STATUS = """Package: aide
+Status: install ok installed
+Architecture: amd64
+
+Package: telnet
+Status: install ok installed
+
+Package: nis
+Status: deinstall ok config-files
+
+Package: libc6
+Status: install ok installed
+Architecture: amd64
+"""
+
+
+class FakeModule:
+    def __init__(self, check_mode=False, **params):
+        self.params = {"present": [], "absent": [], "purge": True, "install_recommends": False,
+                       "update_cache": False, "cache_valid_time": 3600, "lock_timeout": 300, **params}
+        self.check_mode = check_mode
+        self.commands = []
+
+    def get_bin_path(self, name, required=False):
+        return "/usr/bin/" + name
+
+    def run_command(self, argv, environ_update=None):
+        self.commands.append(argv)
+        return 0, "", ""
+
+
+def run(module, status=STATUS, age=10):
+    return DebPackages(module, DifferenceTracker(), read=lambda _p: status, age=lambda: age).run()
+
+
+def test_parse_status_states():
+    assert parse_status(STATUS) == {"aide": "installed", "telnet": "installed", "nis": "config-files", "libc6": "installed"}
+
+
+def test_plan_installs_missing_and_purges_installed_or_leftover():
+    assert plan(parse_status(STATUS), ["aide", "fail2ban"], ["telnet", "nis", "rsh-client"]) == (["fail2ban"], ["nis", "telnet"])
+
+
+def test_nothing_to_do_runs_no_command():
+    module = FakeModule(present=["aide", "libc6"], absent=["rsh-client"])
+    result = run(module)
+    assert result["changed"] is False and module.commands == []
+
+
+def test_install_and_purge_in_one_command_each_without_update_when_lists_are_fresh():
+    module = FakeModule(present=["aide", "fail2ban", "chkrootkit"], absent=["telnet"])
+    result = run(module, age=60)
+    verbs = [c[c.index("-o") + 2] for c in module.commands]
+    assert verbs == ["install", "purge"]
+    assert module.commands[0][-3:] == ["--", "chkrootkit", "fail2ban"]
+    assert "--no-install-recommends" in module.commands[0]
+    assert result["installed"] == ["chkrootkit", "fail2ban"] and result["purged"] == ["telnet"]
+    assert result["cache_updated"] is False
+
+
+@pytest.mark.parametrize("age, forced", [(None, False), (7200, False), (10, True)])
+def test_update_when_lists_are_missing_old_or_forced(age, forced):
+    module = FakeModule(present=["fail2ban"], update_cache=forced)
+    result = run(module, age=age)
+    assert result["cache_updated"] is True
+    assert module.commands[0][-1] == "update"
+
+
+def test_check_mode_reports_only():
+    module = FakeModule(check_mode=True, present=["fail2ban"], absent=["telnet"])
+    result = run(module, age=None)
+    assert result["changed"] is True and module.commands == []
+    assert result["actions"] == ["install fail2ban", "purge telnet", "apt-get update"]
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"present": ["Bad Name"]}, "present: 'Bad Name' is not a Debian package name"),
+    ({"present": ["aide"], "absent": ["aide"]}, "both wanted and unwanted: aide"),
+])
+def test_bad_input(params, message):
+    with pytest.raises(DebPackagesError, match=message):
+        run(FakeModule(**params))
+
+
+def test_apt_failure_is_reported():
+    module = FakeModule(present=["fail2ban"])
+    module.run_command = lambda argv, environ_update=None: (100, "", "E: Unable to locate package fail2ban")
+    with pytest.raises(DebPackagesError, match="Unable to locate package"):
+        run(module)

@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+import pytest
+from ansible_collections.ironclad.infra.plugins.module_utils._difference import DifferenceTracker
+from ansible_collections.ironclad.infra.plugins.module_utils._systemd_units import (
+    SystemdUnits,
+    SystemdUnitsError,
+    action_commands,
+    normalise_units,
+    parse_show,
+    plan_units,
+)
+
+SHOW = """Id=fail2ban.service
+LoadState=loaded
+ActiveState=inactive
+SubState=dead
+UnitFileState=disabled
+ConditionResult=no
+ConditionTimestampMonotonic=0
+
+Id=chrony.service
+LoadState=loaded
+ActiveState=inactive
+SubState=dead
+UnitFileState=enabled
+ConditionResult=no
+ConditionTimestampMonotonic=123456
+
+Id=nope.service
+LoadState=not-found
+ActiveState=inactive
+SubState=dead
+UnitFileState=
+ConditionResult=no
+ConditionTimestampMonotonic=0
+"""
+
+
+def test_parse_show_maps_blocks_in_order():
+    status = parse_show(SHOW, ["fail2ban.service", "chrony.service", "nope.service"])
+    assert status["chrony.service"]["UnitFileState"] == "enabled"
+    assert status["nope.service"]["LoadState"] == "not-found"
+
+
+def test_plan_starts_never_run_units_and_skips_failed_conditions():
+    status = parse_show(SHOW, ["fail2ban.service", "chrony.service", "nope.service"])
+    units = normalise_units([
+        {"name": "fail2ban", "enabled": True, "state": "started"},
+        {"name": "chrony", "enabled": True, "state": "started"},
+        {"name": "nope", "enabled": False, "state": "stopped"},
+    ])
+    actions, skipped, problems = plan_units(units, status)
+    assert actions == {"enable": ["fail2ban.service"], "start": ["fail2ban.service"]}
+    assert [s["name"] for s in skipped] == ["chrony.service", "nope.service"]
+    assert problems == []
+
+
+def test_missing_unit_that_must_run_is_a_problem():
+    units = normalise_units([{"name": "nope", "state": "started"}])
+    _a, skipped, problems = plan_units(units, parse_show(SHOW, ["fail2ban.service", "chrony.service", "nope.service"]))
+    assert problems == ["nope.service"] and skipped == []
+    tolerant = normalise_units([{"name": "nope", "state": "started", "missing_ok": True}])
+    _a, skipped, problems = plan_units(tolerant, {"nope.service": {"LoadState": "not-found"}})
+    assert problems == [] and skipped == [{"name": "nope.service", "reason": "unit is not installed"}]
+
+
+def test_action_commands_order():
+    commands = action_commands("systemctl", {"start": ["a"], "enable": ["a", "b"], "start_no_block": ["c"], "unmask": ["b"]})
+    assert commands == [
+        ["systemctl", "unmask", "--", "b"],
+        ["systemctl", "enable", "--", "a", "b"],
+        ["systemctl", "start", "--", "a"],
+        ["systemctl", "start", "--no-block", "--", "c"],
+    ]
+
+
+@pytest.mark.parametrize("units, message", [
+    ([{"name": "a", "state": "running"}], "started or stopped"),
+    ([{"name": "a"}, "a.service"], "listed twice"),
+    ([{"name": "a", "masked": True, "enabled": True}], "cannot be enabled"),
+])
+def test_bad_units(units, message):
+    with pytest.raises(SystemdUnitsError, match=message):
+        normalise_units(units)
+
+
+class FakeModule:
+    def __init__(self, units, outputs, check_mode=False):
+        self.params = {"units": units, "daemon_reload": False}
+        self.check_mode = check_mode
+        self.outputs = list(outputs)
+        self.commands = []
+
+    def get_bin_path(self, name, required=False):
+        return "/bin/systemctl"
+
+    def run_command(self, argv):
+        self.commands.append(argv)
+        if argv[1] == "show":
+            return 0, self.outputs.pop(0), ""
+        return 0, "", ""
+
+
+def test_module_runs_one_command_per_verb():
+    after = SHOW.replace("ActiveState=inactive\nSubState=dead\nUnitFileState=disabled", "ActiveState=active\nSubState=running\nUnitFileState=enabled", 1)
+    module = FakeModule([{"name": "fail2ban", "enabled": True, "state": "started"}], [SHOW, after])
+    result = SystemdUnits(module, DifferenceTracker()).run()
+    assert result["changed"] is True
+    assert ["/bin/systemctl", "enable", "--", "fail2ban.service"] in module.commands
+    assert ["/bin/systemctl", "start", "--", "fail2ban.service"] in module.commands
+    assert result["units"]["fail2ban.service"] == {"active": "active", "enabled": "enabled"}
+
+
+def test_module_check_mode_runs_only_show():
+    module = FakeModule([{"name": "fail2ban", "enabled": True, "state": "started"}], [SHOW], check_mode=True)
+    result = SystemdUnits(module, DifferenceTracker()).run()
+    assert result["changed"] is True
+    assert [c[1] for c in module.commands] == ["show"]
+
+
+def test_missing_units_in_check_mode_are_skipped_not_failed():
+    module = FakeModule([{"name": "nope", "enabled": True, "state": "started"}],
+                        ["Id=nope.service\nLoadState=not-found\nActiveState=inactive\n"], check_mode=True)
+    result = SystemdUnits(module, DifferenceTracker()).run()
+    assert result["skipped"][0]["name"] == "nope.service"
+    assert result["changed"] is False
