@@ -30,20 +30,13 @@ import argparse
 import json
 import os
 import re
-import subprocess
 import sys
 import tempfile
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from _common import ROOT, ansible_env, playbook, recap, sh
+
 FLOORS = {"first": 45.0, "rerun": 15.0, "lynis": 85, "ssh_fail": 0, "ssh_warn": 0}
-
-
-def sh(argv, check=True, timeout=1800, env=None, capture=True):
-    proc = subprocess.run(argv, capture_output=capture, text=True, timeout=timeout, env=env, check=False)
-    if check and proc.returncode != 0:
-        raise RuntimeError("%s failed (rc %d):\n%s%s" % (" ".join(argv), proc.returncode, (proc.stdout or "")[-4000:], (proc.stderr or "")[-4000:]))
-    return proc
 
 
 def platform_defaults():
@@ -75,34 +68,6 @@ def start_host(name, image):
     return sh(["docker", "inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}", name]).stdout.split()[0]
 
 
-def ansible_env():
-    env = dict(os.environ)
-    # A collections directory of this checkout only: the default one in $HOME is shared by every
-    # checkout on the machine, and another checkout re-pointing it mid-run breaks the run.
-    env.setdefault("IRONCLAD_COLLECTIONS_DIR", os.path.join(ROOT, ".cache", "collections"))
-    collections = sh(["bash", os.path.join(ROOT, "scripts", "collection-link.sh")], env=env).stdout.strip()
-    venv_bin = os.path.join(ROOT, ".venv", "bin")
-    env.update({
-        "ANSIBLE_COLLECTIONS_PATH": collections,
-        "ANSIBLE_PIPELINING": "1",
-        "ANSIBLE_FORCE_COLOR": "0",
-        "ANSIBLE_NOCOLOR": "1",
-        "ANSIBLE_HOST_KEY_CHECKING": "0",
-        "ANSIBLE_RETRY_FILES_ENABLED": "0",
-        "PATH": venv_bin + os.pathsep + env.get("PATH", ""),
-    })
-    return env
-
-
-def recap(output):
-    counters = {}
-    for line in output.split("PLAY RECAP", 1)[-1].splitlines():
-        match = re.match(r"^(\S+)\s+:\s+(.*)$", line.strip())
-        if match:
-            counters[match.group(1)] = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", match.group(2))}
-    return counters
-
-
 LOG_SINK = (
     "import socketserver\n"
     "class H(socketserver.StreamRequestHandler):\n"
@@ -119,16 +84,6 @@ def start_log_sink(name, image):
     sh(["docker", "rm", "-f", name], check=False)
     sh(["docker", "run", "-d", "--name", name, image, "python3", "-c", LOG_SINK])
     return sh(["docker", "inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}", name]).stdout.split()[0]
-
-
-def playbook(inventory, path, env, *extra):
-    start = time.monotonic()
-    proc = sh(["ansible-playbook", "-i", inventory, os.path.join(ROOT, path), *extra], check=False, env=env)
-    elapsed = time.monotonic() - start
-    output = proc.stdout + proc.stderr
-    if proc.returncode != 0:
-        raise RuntimeError("%s failed:\n%s" % (path, output[-6000:]))
-    return elapsed, output
 
 
 def lynis(name):
@@ -190,19 +145,19 @@ def bench_release(release, profile, args, env):
                      "-e", "os_hardening_remote_syslog_host=%s" % sink_address]
         tag = "[d%s %s]" % (release, profile)
         print("%s fresh host %s (%s) at %s" % (tag, name, image, address), flush=True)
-        first, out1 = playbook(inventory, "playbooks/harden.yml", env, *extra)
+        first, out1 = playbook(inventory, ROOT + "/playbooks/harden.yml", env, *extra)
         result["first_converge_s"] = round(first, 1)
         result["first_changed"] = recap(out1).get(name, {}).get("changed")
         print("%s first converge: %.1f s (changed=%s)" % (tag, first, result["first_changed"]), flush=True)
-        second, out2 = playbook(inventory, "playbooks/harden.yml", env, *extra)
+        second, out2 = playbook(inventory, ROOT + "/playbooks/harden.yml", env, *extra)
         result["rerun_s"] = round(second, 1)
         result["rerun_changed"] = recap(out2).get(name, {}).get("changed")
         print("%s no-change re-run: %.1f s (changed=%s)" % (tag, second, result["rerun_changed"]), flush=True)
-        check, out3 = playbook(inventory, "playbooks/harden.yml", env, "--check", *extra)
+        check, out3 = playbook(inventory, ROOT + "/playbooks/harden.yml", env, "--check", *extra)
         result["check_s"] = round(check, 1)
         result["check_changed"] = recap(out3).get(name, {}).get("changed")
         print("%s check mode: %.1f s (changed=%s)" % (tag, check, result["check_changed"]), flush=True)
-        audit_time, out4 = playbook(inventory, "playbooks/audit.yml", env, *extra)
+        audit_time, out4 = playbook(inventory, ROOT + "/playbooks/audit.yml", env, *extra)
         score = re.search(r'"score": ([0-9.]+)', out4)
         result["audit_s"] = round(audit_time, 1)
         result["audit_score"] = float(score.group(1)) if score else None

@@ -44,6 +44,7 @@ for s in $STEPS; do
     lint) run_step ansible-lint ansible-lint --profile production ;;
     docs)
       run_step docs-up-to-date python scripts/gen-docs.py --check
+      run_step changelog-fragments antsibull-changelog lint
       run_step execution-environment ansible-builder create -f execution-environment.yml -c "$LOGDIR/ee-context" ;;
     sanity) run_step ansible-test-sanity bash scripts/sanity.sh ;;
     unit) run_step pytest-unit pytest -p no:cacheprovider tests/unit ;;
