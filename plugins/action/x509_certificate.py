@@ -17,50 +17,19 @@ __metaclass__ = type
 
 import time
 
-from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
-from ansible.plugins.action import ActionBase
 from ansible_collections.ironclad.infra.plugins.module_utils import _x509_state as state
 from ansible_collections.ironclad.infra.plugins.module_utils._x509_spec import CERTIFICATE_ARGUMENT_SPEC
+from ansible_collections.ironclad.infra.plugins.plugin_utils._shortcut import ShortcutAction
 
 
-class ActionModule(ActionBase):
-    _supports_check_mode = True
-    _supports_async = False
+class ActionModule(ShortcutAction):
+    module_name = "ironclad.infra.x509_certificate"
+    argument_spec = CERTIFICATE_ARGUMENT_SPEC
 
-    def run(self, tmp=None, task_vars=None):
-        result = super().run(tmp, task_vars)
-        args = dict(self._task.args)
-        if not args.get("certificate"):
-            shortcut = self._unchanged_result(args)
-            if shortcut is not None:
-                result.update(shortcut)
-                return result
-        result.update(self._execute_module(module_name="ironclad.infra.x509_certificate", module_args=args,
-                                           task_vars=task_vars))
-        return result
-
-    def _unchanged_result(self, args):
-        """The module's no-change result when the host's state record proves it, else None."""
-        validation = ArgumentSpecValidator(CERTIFICATE_ARGUMENT_SPEC).validate(args)
-        if validation.error_messages:
-            return None  # the module reports the errors
-        params = validation.validated_parameters
-        probe = self._low_level_execute_command(state.probe_command(params), sudoable=True)
-        if probe.get("rc") != 0:
+    def probe_command(self, params):
+        if params.get("certificate"):
             return None
-        record, sums, stats = state.parse_probe(probe.get("stdout", ""))
-        now = int(time.time())
-        same, _why = state.unchanged(params, record, sums, stats, now)
-        if not same:
-            return None
-        info = dict(record.get("certificate") or {})
-        info["days_until_expiry"] = (int(record["not_after"]) - now) // 86400
-        return {
-            "changed": False,
-            "actions": [],
-            "issue_required": False,
-            "reasons": [],
-            "csr": None,
-            "subject_alt_names": info.get("subject_alt_names", []),
-            "certificate": info,
-        }
+        return state.probe_command(params)
+
+    def unchanged_result(self, params, stdout):
+        return state.unchanged_result(params, stdout, int(time.time()))

@@ -15,11 +15,24 @@ from __future__ import annotations
 import glob
 import os
 import re
+import shlex
 import time
 
 __metaclass__ = type
 
 STATUS_FILE = "/var/lib/dpkg/status"
+ARGUMENT_SPEC = dict(
+    present=dict(type="list", elements="str", default=[]),
+    absent=dict(type="list", elements="str", default=[]),
+    purge=dict(type="bool", default=True),
+    install_recommends=dict(type="bool", default=False),
+    update_cache=dict(type="bool", default=False),
+    cache_valid_time=dict(type="int", default=3600),
+    lock_timeout=dict(type="int", default=300),
+)
+# dpkg-query prints the named packages' stanzas in the status file's own format, so parse_status reads
+# both; unknown names are left out (not installed) and make dpkg-query exit 1, hence the ``true``.
+PROBE_FORMAT = "Package: ${Package}\\nStatus: ${Status}\\n\\n"
 LISTS_DIR = "/var/lib/apt/lists"
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9+.\-]+(:[a-z0-9]+)?$")
 
@@ -63,6 +76,24 @@ def plan(states, present, absent):
     leftovers = ("installed", "config-files", "half-installed", "half-configured", "unpacked")
     to_purge = [n for n in absent if base.get(n.split(":")[0]) in leftovers]
     return sorted(dict.fromkeys(to_install)), sorted(dict.fromkeys(to_purge))
+
+
+def probe_command(params):
+    """A shell command printing the status stanzas of the packages named in params (shortcut probe)."""
+    names = list(params.get("present") or []) + list(params.get("absent") or [])
+    validate_names(names, "present/absent")
+    if params.get("update_cache") or not names:
+        return None
+    quoted = " ".join(shlex.quote(n) for n in names)
+    return "dpkg-query -W -f=%s -- %s 2>/dev/null; true" % (shlex.quote(PROBE_FORMAT), quoted)
+
+
+def unchanged_result(params, stdout):
+    """The module's no-change result when the probed status needs no install and no purge, else None."""
+    to_install, to_purge = plan(parse_status(stdout), list(params.get("present") or []), list(params.get("absent") or []))
+    if to_install or to_purge:
+        return None
+    return {"changed": False, "installed": [], "purged": [], "cache_updated": False, "actions": []}
 
 
 def lists_age(lists_dir=LISTS_DIR, now=None):

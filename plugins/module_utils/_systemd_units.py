@@ -11,9 +11,29 @@ from __future__ import annotations
 
 __metaclass__ = type
 
+import shlex
+
 SHOW_PROPERTIES = ["Id", "LoadState", "ActiveState", "SubState", "UnitFileState", "ConditionResult", "ConditionTimestampMonotonic"]
 
 ENABLED_STATES = {"enabled", "enabled-runtime", "static", "alias", "indirect", "generated"}
+
+ARGUMENT_SPEC = dict(
+    units=dict(
+        type="list",
+        elements="dict",
+        required=True,
+        options=dict(
+            name=dict(type="str", required=True),
+            enabled=dict(type="bool"),
+            state=dict(type="str", choices=["started", "stopped"]),
+            masked=dict(type="bool"),
+            no_block=dict(type="bool", default=False),
+            missing_ok=dict(type="bool", default=False),
+            restarted=dict(type="bool", default=False),
+        ),
+    ),
+    daemon_reload=dict(type="bool", default=False),
+)
 
 
 class SystemdUnitsError(ValueError):
@@ -122,6 +142,35 @@ def plan_units(units, status):
     return {k: v for k, v in actions.items() if v}, skipped, problems
 
 
+def units_report(names, status):
+    """The ``units`` return value: active and unit-file state of every unit."""
+    return {
+        name: {"active": status.get(name, {}).get("ActiveState"), "enabled": status.get(name, {}).get("UnitFileState")}
+        for name in names
+    }
+
+
+def probe_command(params):
+    """The module's ``systemctl show`` as one shell command (shortcut probe); None when it must run."""
+    units = normalise_units(params["units"])
+    if params.get("daemon_reload") or not units:
+        return None
+    return " ".join(shlex.quote(word) for word in show_command("systemctl", [u["name"] for u in units]))
+
+
+def unchanged_result(params, stdout):
+    """The module's no-change result when the probed states need no action and every unit exists."""
+    units = normalise_units(params["units"])
+    names = [u["name"] for u in units]
+    status = parse_show(stdout, names)
+    if len(status) != len(names) or any(status[name].get("Id") != name for name in names):
+        return None  # not the answer the module would read (an alias, a short output): let it decide
+    actions, skipped, problems = plan_units(units, status)
+    if actions or problems:
+        return None
+    return {"changed": False, "actions": [], "skipped": skipped, "units": units_report(names, status)}
+
+
 def action_commands(systemctl, actions):
     """Turn :func:`plan_units` actions into ``systemctl`` command lines, in a safe order."""
     commands = []
@@ -195,11 +244,5 @@ class SystemdUnits:
             "changed": self.tracker.changed,
             "actions": self.tracker.actions,
             "skipped": skipped,
-            "units": {
-                name: {
-                    "active": after.get(name, {}).get("ActiveState"),
-                    "enabled": after.get(name, {}).get("UnitFileState"),
-                }
-                for name in names
-            },
+            "units": units_report(names, after),
         }

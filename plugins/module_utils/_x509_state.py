@@ -113,3 +113,22 @@ def unchanged(params, record, sums, stats, now):
         if stats.get(path) != (int(values[1]), int(values[2]), int(values[3])):
             return False, "the mode or owner of %s changed" % path
     return True, None
+
+
+def unchanged_result(params, stdout, now):
+    """The module's no-change result when probe_command()'s output proves it, else None."""
+    record, sums, stats = parse_probe(stdout)
+    same, _why = unchanged(params, record, sums, stats, now)
+    if not same:
+        return None
+    info = dict(record.get("certificate") or {})
+    info["days_until_expiry"] = (int(record["not_after"]) - now) // 86400
+    return {
+        "changed": False,
+        "actions": [],
+        "issue_required": False,
+        "reasons": [],
+        "csr": None,
+        "subject_alt_names": info.get("subject_alt_names", []),
+        "certificate": info,
+    }

@@ -19,6 +19,9 @@ description:
     missing packages and one C(apt-get purge) for all unwanted ones (configuration leftovers of
     removed packages included).
   - Package configuration files already on disk are kept (C(--force-confold)).
+  - The module's action plugin first runs one C(dpkg-query) on the host through the shell; when its
+    output already satisfies O(present) and O(absent), the result is returned without starting
+    Python on the host. Otherwise, or when anything is unclear, the module runs as described.
 author:
   - ironclad.infra contributors (@ironclad)
 attributes:
@@ -100,21 +103,17 @@ actions:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.ironclad.infra.plugins.module_utils._deb_packages import DebPackages, DebPackagesError
+from ansible_collections.ironclad.infra.plugins.module_utils._deb_packages import (
+    ARGUMENT_SPEC,
+    DebPackages,
+    DebPackagesError,
+)
 from ansible_collections.ironclad.infra.plugins.module_utils._difference import DifferenceTracker
 
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(
-            present=dict(type="list", elements="str", default=[]),
-            absent=dict(type="list", elements="str", default=[]),
-            purge=dict(type="bool", default=True),
-            install_recommends=dict(type="bool", default=False),
-            update_cache=dict(type="bool", default=False),
-            cache_valid_time=dict(type="int", default=3600),
-            lock_timeout=dict(type="int", default=300),
-        ),
+        argument_spec=ARGUMENT_SPEC,
         supports_check_mode=True,
     )
     try:

@@ -15,6 +15,9 @@ description:
     that are needed (one per verb for all units), instead of one C(systemd_service) task per unit.
   - A unit whose start conditions are not met on this host (for example C(ConditionVirtualization=!container)
     inside a container) is reported in RV(skipped), not as a failure.
+  - The module's action plugin first runs the same C(systemctl show) through the shell; when every
+    unit is already as declared (and O(daemon_reload) is false), the result is returned without
+    starting Python on the host. Otherwise, or when anything is unclear, the module runs.
 author:
   - ironclad.infra contributors (@ironclad)
 attributes:
@@ -102,6 +105,7 @@ actions:
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.ironclad.infra.plugins.module_utils._difference import DifferenceTracker
 from ansible_collections.ironclad.infra.plugins.module_utils._systemd_units import (
+    ARGUMENT_SPEC,
     SystemdUnits,
     SystemdUnitsError,
 )
@@ -109,23 +113,7 @@ from ansible_collections.ironclad.infra.plugins.module_utils._systemd_units impo
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(
-            units=dict(
-                type="list",
-                elements="dict",
-                required=True,
-                options=dict(
-                    name=dict(type="str", required=True),
-                    enabled=dict(type="bool"),
-                    state=dict(type="str", choices=["started", "stopped"]),
-                    masked=dict(type="bool"),
-                    no_block=dict(type="bool", default=False),
-                    missing_ok=dict(type="bool", default=False),
-                    restarted=dict(type="bool", default=False),
-                ),
-            ),
-            daemon_reload=dict(type="bool", default=False),
-        ),
+        argument_spec=ARGUMENT_SPEC,
         supports_check_mode=True,
     )
     try:

@@ -6,6 +6,8 @@ from ansible_collections.ironclad.infra.plugins.module_utils._deb_packages impor
     DebPackagesError,
     parse_status,
     plan,
+    probe_command,
+    unchanged_result,
 )
 from ansible_collections.ironclad.infra.plugins.module_utils._difference import DifferenceTracker
 
@@ -98,3 +100,42 @@ def test_apt_failure_is_reported():
     module.run_command = lambda argv, environ_update=None: (100, "", "E: Unable to locate package fail2ban")
     with pytest.raises(DebPackagesError, match="Unable to locate package"):
         run(module)
+
+
+# --- shortcut of the action plugin: one dpkg-query decides whether the module must run ---------------
+
+PARAMS = {"present": ["aide"], "absent": ["telnet"], "purge": True, "install_recommends": False,
+          "update_cache": False, "cache_valid_time": 3600, "lock_timeout": 300}
+PROBED = "Package: aide\nStatus: install ok installed\n\n"
+
+
+def test_probe_command_names_every_package_and_quotes_the_format():
+    command = probe_command(dict(PARAMS, absent=["telnet", "rsh-client"]))
+    assert command.startswith("dpkg-query -W -f='Package: ${Package}\\nStatus: ${Status}\\n\\n' -- aide telnet rsh-client")
+    assert command.endswith("; true")
+
+
+def test_probe_command_is_none_when_the_module_must_run_anyway():
+    assert probe_command(dict(PARAMS, update_cache=True)) is None
+    assert probe_command(dict(PARAMS, present=[], absent=[])) is None
+    with pytest.raises(DebPackagesError, match="not a Debian package name"):
+        probe_command(dict(PARAMS, present=["aide; rm -rf /"]))
+
+
+@pytest.mark.parametrize("probed, unchanged", [
+    (PROBED, True),
+    ("", False),  # aide missing
+    (PROBED + "Package: telnet\nStatus: install ok installed\n\n", False),  # telnet must go
+    (PROBED + "Package: telnet\nStatus: deinstall ok config-files\n\n", False),  # its leftovers too
+    (PROBED + "Package: telnet\nStatus: purge ok not-installed\n\n", True),
+    ("Package: aide\nStatus: install ok half-configured\n\n", False),
+])
+def test_unchanged_result_agrees_with_the_module_plan(probed, unchanged):
+    result = unchanged_result(PARAMS, probed)
+    if unchanged:
+        assert result == {"changed": False, "installed": [], "purged": [], "cache_updated": False, "actions": []}
+        module = FakeModule(**PARAMS)
+        module_result = DebPackages(module, DifferenceTracker(), read=lambda path: probed, age=lambda: 0).run()
+        assert module_result == result
+    else:
+        assert result is None

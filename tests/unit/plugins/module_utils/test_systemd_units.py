@@ -9,6 +9,8 @@ from ansible_collections.ironclad.infra.plugins.module_utils._systemd_units impo
     normalise_units,
     parse_show,
     plan_units,
+    probe_command,
+    unchanged_result,
 )
 
 SHOW = """Id=fail2ban.service
@@ -125,3 +127,56 @@ def test_missing_units_in_check_mode_are_skipped_not_failed():
     result = SystemdUnits(module, DifferenceTracker()).run()
     assert result["skipped"][0]["name"] == "nope.service"
     assert result["changed"] is False
+
+
+# --- shortcut of the action plugin: one systemctl show decides whether the module must run -----------
+
+RUNNING = """Id=chrony.service
+LoadState=loaded
+ActiveState=active
+SubState=running
+UnitFileState=enabled
+ConditionResult=yes
+ConditionTimestampMonotonic=123456
+"""
+
+
+def unit_params(**unit):
+    entry = {"name": "chrony", "enabled": True, "state": "started", "masked": None, "no_block": False,
+             "missing_ok": False, "restarted": False}
+    entry.update(unit)
+    return {"units": [entry], "daemon_reload": False}
+
+
+def test_probe_command_is_the_module_show_command_quoted():
+    assert probe_command(unit_params()) == ("systemctl show --no-pager --property=Id,LoadState,ActiveState,SubState,"
+                                            "UnitFileState,ConditionResult,ConditionTimestampMonotonic -- chrony.service")
+
+
+def test_probe_command_is_none_for_a_daemon_reload():
+    assert probe_command(dict(unit_params(), daemon_reload=True)) is None
+
+
+@pytest.mark.parametrize("unit, probed, unchanged", [
+    ({}, RUNNING, True),
+    ({"restarted": True}, RUNNING, False),  # a restart was asked for
+    ({"state": "stopped"}, RUNNING, False),
+    ({"enabled": False}, RUNNING, False),
+    ({}, RUNNING.replace("ActiveState=active", "ActiveState=inactive"), False),
+    ({}, RUNNING.replace("UnitFileState=enabled", "UnitFileState=disabled"), False),
+    ({}, RUNNING.replace("Id=chrony.service", "Id=chronyd.service"), False),  # another unit answered
+    ({}, "", False),
+    ({"missing_ok": True}, SHOW.split("\n\n")[2], True),  # not installed, allowed: skipped
+])
+def test_unchanged_result(unit, probed, unchanged):
+    if unit.get("missing_ok"):
+        params = unit_params(name="nope", **unit)
+    else:
+        params = unit_params(**unit)
+    result = unchanged_result(params, probed)
+    if unchanged:
+        assert result["changed"] is False and result["actions"] == []
+        name = normalise_units(params["units"])[0]["name"]
+        assert name in result["units"]
+    else:
+        assert result is None

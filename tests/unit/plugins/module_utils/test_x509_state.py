@@ -79,3 +79,15 @@ def test_parse_probe_tolerates_garbage():
     assert state.parse_probe("nonsense") == (None, {}, {})
     record, _sums, _stats = state.parse_probe("{broken%s\n%s\n" % (state.SEPARATOR, state.SEPARATOR))
     assert record is None
+
+
+def test_unchanged_result_is_the_module_no_change_answer(converged):
+    host, chain = converged
+    params = cert_params(host, chain)
+    out = subprocess.run(["sh", "-c", state.probe_command(params)], capture_output=True, text=True, check=True).stdout
+    now = int(time.time())
+    result = state.unchanged_result(params, out, now)
+    assert result["changed"] is False and result["issue_required"] is False and result["csr"] is None
+    assert 360 <= result["certificate"]["days_until_expiry"] <= 366
+    assert state.unchanged_result(params, out, now + 400 * 86400) is None  # inside the renewal window by then
+    assert state.unchanged_result(params, "garbage", now) is None
