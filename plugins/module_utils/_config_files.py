@@ -19,17 +19,45 @@ An entry is one of:
 
 from __future__ import annotations
 
+import base64
 import difflib
 import grp
 import os
 import pwd
 import re
+import shlex
 import stat
 import tempfile
+
+from ansible_collections.ironclad.infra.plugins.module_utils._difference import DifferenceTracker
 
 __metaclass__ = type
 
 MARKER = "# Added by ironclad.infra"
+
+ARGUMENT_SPEC = dict(
+    files=dict(
+        type="list",
+        elements="dict",
+        required=True,
+        options=dict(
+            path=dict(type="path", required=True),
+            state=dict(type="str", choices=["present", "absent"], default="present"),
+            content=dict(type="str"),
+            settings=dict(type="dict"),
+            separator=dict(type="str", default=" "),
+            create=dict(type="bool", default=True),
+            owner=dict(type="str"),
+            group=dict(type="str"),
+            mode=dict(type="raw"),
+            unless_found=dict(type="dict", options=dict(
+                paths=dict(type="list", elements="path", required=True),
+                regexp=dict(type="str", required=True),
+            )),
+        ),
+        mutually_exclusive=[("content", "settings")],
+    ),
+)
 
 
 class ConfigFilesError(ValueError):
@@ -382,3 +410,117 @@ class ConfigFiles:
             "actions": self.tracker.actions,
             "diff": diffs,
         }
+
+
+# --- the action plugin's shortcut: the same decision, on the controller, from one shell probe --------
+
+PROBE_MARK = "@@ironclad-config-files@@"
+# emit PATH: one line "MARK F <base64 path> <raw mode hex> <uid> <gid> [<base64 content>]" for an
+# existing path (content for regular files), "MARK F <base64 path> missing" otherwise; directories
+# also list their entries as "MARK D <base64 dir> <base64 name>" lines, and each entry is emitted.
+_PROBE_FUNCTIONS = (
+    "b() { printf %s \"$1\" | base64 -w0; }; "
+    "e() { if [ -e \"$1\" ] || [ -L \"$1\" ]; then printf '%s F %s %s' \"$M\" \"$(b \"$1\")\" "
+    "\"$(stat -c '%f %u %g' -- \"$1\")\"; if [ -f \"$1\" ] && [ ! -L \"$1\" ]; then printf ' '; "
+    "base64 -w0 < \"$1\"; fi; printf '\\n'; else printf '%s F %s missing\\n' \"$M\" \"$(b \"$1\")\"; fi; }; "
+    "d() { e \"$1\"; if [ -d \"$1\" ] && [ ! -L \"$1\" ]; then for c in \"$1\"/* \"$1\"/.[!.]* \"$1\"/..?*; do "
+    "if [ -e \"$c\" ] || [ -L \"$c\" ]; then printf '%s D %s %s\\n' \"$M\" \"$(b \"$1\")\" \"$(b \"${c##*/}\")\"; "
+    "e \"$c\"; fi; done; fi; }; "
+)
+
+
+def _probe_targets(params):
+    entries = [normalise_entry(e, i) for i, e in enumerate(params.get("files") or [])]
+    files = [e["path"] for e in entries]
+    trees = sorted({p for e in entries if e["unless_found"] for p in e["unless_found"]["paths"]})
+    owners = sorted({str(e["owner"]) for e in entries if e["owner"] is not None and not str(e["owner"]).isdigit()})
+    groups = sorted({str(e["group"]) for e in entries if e["group"] is not None and not str(e["group"]).isdigit()})
+    return files, trees, owners, groups
+
+
+def probe_command(params):
+    """One POSIX shell command printing what the module would read: the files, the unless_found trees
+    (one level deep, as the module looks) and the owners' and groups' ids. None when there is nothing."""
+    files, trees, owners, groups = _probe_targets(params)
+    if not files:
+        return None
+    quote = shlex.quote
+    parts = ["M=%s; %s" % (quote(PROBE_MARK), _PROBE_FUNCTIONS)]
+    parts += ["e %s;" % quote(path) for path in files]
+    parts += ["d %s;" % quote(path) for path in trees]
+    parts += ["printf '%%s U %%s %%s\\n' \"$M\" \"$(b %s)\" \"$(id -u -- %s 2>/dev/null || echo -)\";" % (quote(o), quote(o))
+              for o in owners]
+    parts += ["printf '%%s G %%s %%s\\n' \"$M\" \"$(b %s)\" \"$(getent group -- %s | cut -d: -f3)\";" % (quote(g), quote(g))
+              for g in groups]
+    parts.append("true")
+    return " ".join(parts)
+
+
+class _ProbedStat:
+    def __init__(self, mode, uid, gid):
+        self.st_mode, self.st_uid, self.st_gid = mode, uid, gid
+
+
+class ProbedFilesystem:
+    """The read side of LocalFilesystem, answered from probe_command() output. What the probe did not
+    see raises KeyError: the shortcut then gives up and the module runs."""
+
+    def __init__(self, stdout):
+        self.stats, self.texts, self.entries, self.users, self.groups = {}, {}, {}, {}, {}
+        for line in (stdout or "").splitlines():
+            words = line.split(" ")
+            if len(words) < 3 or words[0] != PROBE_MARK:
+                continue
+            kind, name = words[1], base64.b64decode(words[2]).decode("utf-8", "surrogateescape")
+            if kind in ("F", "D"):
+                name = os.path.normpath(name)
+            if kind == "F" and words[3:] == ["missing"]:
+                self.stats[name] = None
+            elif kind == "F" and len(words) in (6, 7):
+                self.stats[name] = _ProbedStat(int(words[3], 16), int(words[4]), int(words[5]))
+                if len(words) == 7:
+                    self.texts[name] = base64.b64decode(words[6]).decode("utf-8", "surrogateescape")
+                elif stat.S_ISREG(self.stats[name].st_mode):
+                    self.texts[name] = ""
+            elif kind == "D" and len(words) == 4:
+                self.entries.setdefault(name, []).append(base64.b64decode(words[3]).decode("utf-8", "surrogateescape"))
+            elif kind in ("U", "G") and len(words) == 4 and words[3].isdigit():
+                (self.users if kind == "U" else self.groups)[name] = int(words[3])
+
+    def lstat(self, path):
+        return self.stats[os.path.normpath(path)]
+
+    def read(self, path):
+        path = os.path.normpath(path)
+        if self.stats[path] is None:
+            return None
+        return self.texts[path]
+
+    def listdir(self, path):
+        return sorted(self.entries.get(os.path.normpath(path), []))
+
+    def uid(self, owner):
+        if owner is None:
+            return None
+        return int(owner) if isinstance(owner, int) or str(owner).isdigit() else self.users[str(owner)]
+
+    def gid(self, group):
+        if group is None:
+            return None
+        return int(group) if isinstance(group, int) or str(group).isdigit() else self.groups[str(group)]
+
+
+class _CheckOnly:
+    check_mode = True
+
+    def __init__(self, params):
+        self.params = params
+
+
+def unchanged_result(params, stdout):
+    """The module's result when its own plan, run in check mode on the probed files, changes nothing."""
+    try:
+        result = ConfigFiles(_CheckOnly(params), DifferenceTracker(), ProbedFilesystem(stdout)).run()
+    except (KeyError, ValueError):  # not probed, bad input (ConfigFilesError), undecodable output
+        return None
+    return None if result["changed"] else result

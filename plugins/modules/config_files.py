@@ -22,6 +22,10 @@ description:
   - Files are written atomically (temporary file in the same directory, then rename). Missing parent
     directories are created with mode C(0755).
   - Every entry is validated (and every owner and group resolved) before the first file is touched.
+  - The module's action plugin first reads the files (and the O(files[].unless_found) paths, one
+    level deep) with one shell command and runs the module's own plan on the controller in check
+    mode; when nothing would change, the result is returned without starting Python on the host.
+    Paths with C(~) or C($) always go to the module, which expands them on the host.
 author:
   - ironclad.infra contributors (@ironclad)
 attributes:
@@ -131,6 +135,7 @@ actions:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.ironclad.infra.plugins.module_utils._config_files import (
+    ARGUMENT_SPEC,
     ConfigFiles,
     ConfigFilesError,
 )
@@ -139,29 +144,7 @@ from ansible_collections.ironclad.infra.plugins.module_utils._difference import 
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(
-            files=dict(
-                type="list",
-                elements="dict",
-                required=True,
-                options=dict(
-                    path=dict(type="path", required=True),
-                    state=dict(type="str", choices=["present", "absent"], default="present"),
-                    content=dict(type="str"),
-                    settings=dict(type="dict"),
-                    separator=dict(type="str", default=" "),
-                    create=dict(type="bool", default=True),
-                    owner=dict(type="str"),
-                    group=dict(type="str"),
-                    mode=dict(type="raw"),
-                    unless_found=dict(type="dict", options=dict(
-                        paths=dict(type="list", elements="path", required=True),
-                        regexp=dict(type="str", required=True),
-                    )),
-                ),
-                mutually_exclusive=[("content", "settings")],
-            ),
-        ),
+        argument_spec=ARGUMENT_SPEC,
         supports_check_mode=True,
     )
     try:

@@ -37,6 +37,11 @@ class ShortcutAction(ActionBase):
     def probe_command(self, params):
         raise NotImplementedError
 
+    def accepts(self, args):
+        """False for task arguments that mean something else on the host than here (for example a
+        path with ``~`` or ``$VAR``, which the argument spec would expand on the controller)."""
+        return True
+
     def unchanged_result(self, params, stdout):
         raise NotImplementedError
 
@@ -51,6 +56,8 @@ class ShortcutAction(ActionBase):
         return result
 
     def _unchanged(self, args):
+        if not self.accepts(args):
+            return None
         validation = ArgumentSpecValidator(self.argument_spec).validate(args)
         if validation.error_messages:
             return None  # the module reports them

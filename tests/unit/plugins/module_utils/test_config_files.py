@@ -2,15 +2,20 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
 
 import pytest
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible_collections.ironclad.infra.plugins.module_utils._config_files import (
+    ARGUMENT_SPEC,
     MARKER,
     ConfigFiles,
     ConfigFilesError,
     edit_settings,
     normalise_entry,
     plan_file,
+    probe_command,
+    unchanged_result,
 )
 from ansible_collections.ironclad.infra.plugins.module_utils._difference import DifferenceTracker
 
@@ -133,3 +138,68 @@ def test_duplicate_paths_are_refused(tmp_path):
     path = str(tmp_path / "x")
     with pytest.raises(ConfigFilesError, match="each path may appear once"):
         ConfigFiles(FakeModule([{"path": path, "content": "a"}, {"path": path, "content": "b"}]), DifferenceTracker()).run()
+
+
+# --- shortcut of the action plugin: the module's plan over files read by one shell probe ------------
+
+def _normalised(files):
+    result = ArgumentSpecValidator(ARGUMENT_SPEC).validate({"files": files})
+    assert not result.error_messages
+    return result.validated_parameters
+
+
+def _probe(params):
+    return subprocess.run(["sh", "-c", probe_command(params)], capture_output=True, text=True, check=True).stdout
+
+
+@pytest.fixture
+def converged_tree(tmp_path):
+    """Files as the module leaves them: whole content, a settings edit, an unless_found that holds."""
+    (tmp_path / "whole.conf").write_text("a = 1\n\u00e9t\u00e9\n")
+    os.chmod(tmp_path / "whole.conf", 0o640)
+    (tmp_path / "login.defs").write_text("PASS_MAX_DAYS 365\n")
+    (tmp_path / "sources").mkdir()
+    (tmp_path / "sources" / "debian.list").write_text("deb http://deb.debian.org/debian-security bookworm-security main\n")
+    (tmp_path / "sources" / ".hidden").write_text("")
+    owner = str(os.getuid())
+    return [
+        {"path": str(tmp_path / "whole.conf"), "content": "a = 1\n\u00e9t\u00e9\n", "mode": "0640", "owner": owner},
+        {"path": str(tmp_path / "login.defs"), "settings": {"PASS_MAX_DAYS": 365}},
+        {"path": str(tmp_path / "security.list"), "content": "deb security\n",
+         "unless_found": {"paths": [str(tmp_path / "sources")], "regexp": "^[^#]*debian-security"}},
+        {"path": str(tmp_path / "gone.conf"), "state": "absent"},
+    ]
+
+
+def test_shortcut_answers_like_the_module_on_a_converged_tree(converged_tree):
+    params = _normalised(converged_tree)
+    result = unchanged_result(params, _probe(params))
+    module = ConfigFiles(FakeModule(params["files"]), DifferenceTracker()).run()
+    assert module["changed"] is False
+    assert result == module
+
+
+@pytest.mark.parametrize("drift", ["content", "mode", "settings", "unless_found", "absent", "owner"])
+def test_any_drift_sends_the_run_to_the_module(converged_tree, tmp_path, drift):
+    files = converged_tree
+    if drift == "content":
+        (tmp_path / "whole.conf").write_text("a = 2\n")
+    elif drift == "mode":
+        os.chmod(tmp_path / "whole.conf", 0o644)
+    elif drift == "settings":
+        (tmp_path / "login.defs").write_text("PASS_MAX_DAYS 99999\n")
+    elif drift == "unless_found":
+        (tmp_path / "sources" / "debian.list").unlink()
+    elif drift == "absent":
+        (tmp_path / "gone.conf").write_text("x\n")
+    elif drift == "owner":
+        files[0]["owner"] = str(os.getuid() + 1)
+    params = _normalised(files)
+    assert unchanged_result(params, _probe(params)) is None
+
+
+def test_an_unknown_owner_name_or_garbage_leaves_the_decision_to_the_module(converged_tree):
+    converged_tree[0]["owner"] = "no-such-user-here"
+    params = _normalised(converged_tree)
+    assert unchanged_result(params, _probe(params)) is None
+    assert unchanged_result(_normalised(converged_tree[1:]), "garbage\n@@ironclad-config-files@@ F !!\n") is None
