@@ -14,7 +14,7 @@ from ansible_collections.ironclad.infra.plugins.plugin_utils._shortcut import Sh
 
 class ActionModule(ShortcutAction):
     module_name = "ironclad.infra.config_files"
-    argument_spec = config.ARGUMENT_SPEC
+    backend = config
 
     def accepts(self, args):
         files = args.get("files")
@@ -28,9 +28,3 @@ class ActionModule(ShortcutAction):
             paths.extend((entry.get("unless_found") or {}).get("paths") or [])
         # Only plain absolute paths: "~" and "$VAR" are the host's to expand.
         return all(isinstance(p, str) and p.startswith("/") and "$" not in p for p in paths)
-
-    def probe_command(self, params):
-        return config.probe_command(params)
-
-    def unchanged_result(self, params, stdout):
-        return config.unchanged_result(params, stdout)

@@ -13,10 +13,4 @@ from ansible_collections.ironclad.infra.plugins.plugin_utils._shortcut import Sh
 
 class ActionModule(ShortcutAction):
     module_name = "ironclad.infra.deb_packages"
-    argument_spec = deb.ARGUMENT_SPEC
-
-    def probe_command(self, params):
-        return deb.probe_command(params)
-
-    def unchanged_result(self, params, stdout):
-        return deb.unchanged_result(params, stdout)
+    backend = deb

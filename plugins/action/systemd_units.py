@@ -13,10 +13,4 @@ from ansible_collections.ironclad.infra.plugins.plugin_utils._shortcut import Sh
 
 class ActionModule(ShortcutAction):
     module_name = "ironclad.infra.systemd_units"
-    argument_spec = units.ARGUMENT_SPEC
-
-    def probe_command(self, params):
-        return units.probe_command(params)
-
-    def unchanged_result(self, params, stdout):
-        return units.unchanged_result(params, stdout)
+    backend = units

@@ -5,8 +5,9 @@
 
 Starting a module costs a Python interpreter and the AnsiballZ payload on the host (0.15-0.3 s of CPU)
 for every host and every run; on a converged fleet almost all of those runs change nothing. A
-subclass names its module, the module's argument spec, and two pure functions kept in the module's
-own module_utils (so the module and the shortcut decide from the same code):
+subclass names its module and its ``backend``: the module's own module_utils, which holds the
+argument spec (``ARGUMENT_SPEC``) and two pure functions, so the module and the shortcut decide from
+the same code:
 
 - ``probe_command(params)``: a POSIX shell command printing the state the module would read, or
   ``None`` when these parameters always need the module (a forced reload, an install step, ...);
@@ -27,23 +28,27 @@ from ansible.plugins.action import ActionBase
 
 
 class ShortcutAction(ActionBase):
-    """Base class; set ``module_name`` and ``argument_spec`` and implement the two functions."""
+    """Base class; set ``module_name`` and ``backend`` (or override what differs)."""
 
     _supports_check_mode = True
     _supports_async = False
     module_name = None
-    argument_spec = None
+    backend = None
+
+    @property
+    def argument_spec(self):
+        return self.backend.ARGUMENT_SPEC
 
     def probe_command(self, params):
-        raise NotImplementedError
+        return self.backend.probe_command(params)
+
+    def unchanged_result(self, params, stdout):
+        return self.backend.unchanged_result(params, stdout)
 
     def accepts(self, args):
         """False for task arguments that mean something else on the host than here (for example a
         path with ``~`` or ``$VAR``, which the argument spec would expand on the controller)."""
         return True
-
-    def unchanged_result(self, params, stdout):
-        raise NotImplementedError
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from unittest import mock
 
 import pytest
@@ -58,3 +59,21 @@ def test_any_doubt_runs_the_module_with_the_task_args(args, probe):
     action = make(args, probe)
     assert run(action) == {"changed": True, "from": "module"}
     action._execute_module.assert_called_once_with(module_name="ironclad.infra.example", module_args=args, task_vars={})
+
+
+def test_a_backend_module_supplies_spec_probe_and_decision():
+    backend = SimpleNamespace(ARGUMENT_SPEC=Probe.argument_spec,
+                              probe_command=lambda params: "probe " + " ".join(params["names"]),
+                              unchanged_result=lambda params, stdout: dict(UNCHANGED) if stdout == "ok" else None)
+
+    class ByBackend(ShortcutAction):
+        module_name = "ironclad.infra.example"
+
+    ByBackend.backend = backend
+    task = mock.MagicMock()
+    task.args = {"names": ["a"]}
+    action = ByBackend(task, mock.MagicMock(), mock.MagicMock(), mock.MagicMock(), mock.MagicMock(), mock.MagicMock())
+    action._low_level_execute_command = mock.MagicMock(return_value={"rc": 0, "stdout": "ok"})
+    action._execute_module = mock.MagicMock()
+    assert run(action) == UNCHANGED
+    action._execute_module.assert_not_called()
