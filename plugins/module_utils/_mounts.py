@@ -10,6 +10,8 @@ A path that is not a mount point of its own is *not applicable*: the module repo
 
 from __future__ import annotations
 
+from ansible_collections.ironclad.infra.plugins.module_utils._text_files import read_text, replace_text
+
 __metaclass__ = type
 
 # Flags and their positive forms (an fstab "exec" contradicts a wanted "noexec").
@@ -124,8 +126,8 @@ class MountOptions:
     def __init__(self, module, tracker, read=None, write=None):
         self.module = module
         self.tracker = tracker
-        self.read = read or _read
-        self.write = write or _write
+        self.read = read or read_text
+        self.write = write or replace_text
 
     def run(self):
         params = self.module.params
@@ -172,28 +174,3 @@ class MountOptions:
         if fstab != new_fstab:
             result["diff"] = {"before": fstab or "", "after": new_fstab or "", "before_header": fstab_path, "after_header": fstab_path}
         return result
-
-
-def _read(path):
-    try:
-        with open(path) as handle:
-            return handle.read()
-    except FileNotFoundError:
-        return None
-
-
-def _write(path, text):
-    import os
-    import tempfile
-
-    directory = os.path.dirname(path)
-    fd, tmp = tempfile.mkstemp(prefix=".ironclad-", dir=directory)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(text)
-    try:
-        st = os.stat(path)
-        os.chmod(tmp, st.st_mode & 0o7777)
-        os.chown(tmp, st.st_uid, st.st_gid)
-    except FileNotFoundError:
-        os.chmod(tmp, 0o644)
-    os.replace(tmp, path)

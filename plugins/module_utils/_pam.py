@@ -14,6 +14,8 @@ from __future__ import annotations
 import os
 import re
 
+from ansible_collections.ironclad.infra.plugins.module_utils._text_files import read_text, replace_text
+
 __metaclass__ = type
 
 PROFILE_DIR = "/usr/share/pam-configs"
@@ -199,8 +201,8 @@ class PamAuthUpdate:
     def __init__(self, module, tracker, read=None, write=None, profile_dir=PROFILE_DIR, pam_dir=PAM_DIR):
         self.module = module
         self.tracker = tracker
-        self.read = read or _read
-        self.write = write or _write
+        self.read = read or read_text
+        self.write = write or replace_text
         self.profile_dir = profile_dir
         self.pam_dir = pam_dir
 
@@ -266,23 +268,3 @@ class PamAuthUpdate:
         if diff:
             result["diff"] = diff
         return result
-
-
-def _read(path):
-    try:
-        with open(path) as handle:
-            return handle.read()
-    except FileNotFoundError:
-        return None
-
-
-def _write(path, text):
-    import tempfile
-
-    fd, tmp = tempfile.mkstemp(prefix=".ironclad-", dir=os.path.dirname(path))
-    with os.fdopen(fd, "w") as handle:
-        handle.write(text)
-    st = os.stat(path)
-    os.chmod(tmp, st.st_mode & 0o7777)
-    os.chown(tmp, st.st_uid, st.st_gid)
-    os.replace(tmp, path)
