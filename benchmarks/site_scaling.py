@@ -9,9 +9,14 @@ and removes the hosts. Every host gets what every host of a fleet gets from the 
 SSH hardening, a certificate from the internal CA (kept in a fresh directory per host count) and the
 firewall; the service plays find no hosts (their roles are proven by the ``platform`` scenario).
 
-Prints a table of wall time and controller CPU per host count and run, and the check of issue 9: the
-no-change run on 8 hosts must take less than twice the 1-host no-change run. Figures are printed,
-never asserted; the exit code is 0 unless a run failed or a second run changed something.
+On the same hosts it then runs a yardstick with no ironclad.infra code in it (see write_baseline): the
+least a role-based run that changes nothing can do per host. Its ratio is how Ansible itself scales on
+this machine, which bounds what the site playbook can reach.
+
+Prints a table of wall time, controller CPU and machine CPU (every process: controller, Docker, the
+hosts) per host count and run, and the check of issue 9: the no-change run on 8 hosts must take less
+than twice the 1-host no-change run. Figures are printed, never asserted; the exit code is 0 unless a
+run failed or a second run changed something.
 
     .venv/bin/python benchmarks/site_scaling.py [--counts 1 4 8] [--forks 8] [--keep]
 """
@@ -53,19 +58,45 @@ def write_inventory(workdir, count):
     return path
 
 
+def write_baseline(workdir):
+    """The yardstick playbook: per host one fact gathering, 30 tasks that only template on the controller
+    (what argument validation, OS variables and derived settings cost a role) and 4 shell probes with
+    become (one per role of the site playbook, as the shell-probe shortcuts do). No module runs on the
+    hosts besides setup, nothing of this collection is used."""
+    tasks = [{"name": "Gather facts", "ansible.builtin.setup": {"gather_subset": ["min", "network", "virtual"]}}]
+    tasks += [{"name": "Derive setting %d" % i,
+               "ansible.builtin.set_fact": {"baseline_%d" % i: "{{ range(20) | map('string') | select('match', '^1')"
+                                                                " | join(',') }} {{ inventory_hostname }}"}}
+              for i in range(30)]
+    tasks += [{"name": "Probe %d" % i, "changed_when": False,
+               "ansible.builtin.raw": "cat /etc/os-release /etc/hostname; systemctl show ssh --property=ActiveState"}
+              for i in range(4)]
+    path = os.path.join(workdir, "baseline.yml")
+    with open(path, "w") as handle:
+        json.dump([{"name": "Baseline", "hosts": "all", "gather_facts": False, "become": True, "tasks": tasks}], handle)
+    return path
+
+
+def machine_cpu_seconds():
+    """CPU time used by every process of the machine so far (user, nice, system, irq, softirq, steal)."""
+    with open("/proc/stat") as handle:
+        ticks = [int(v) for v in handle.readline().split()[1:]]
+    return (sum(ticks[:3]) + sum(ticks[5:8])) / os.sysconf("SC_CLK_TCK")
+
+
 def cpu_seconds():
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
 
 
-def timed_site(inventory, env):
-    """Run the site playbook; return (wall s, controller CPU s, hosts with changes, hosts that failed)."""
-    cpu = cpu_seconds()
-    elapsed, output = playbook(inventory, "ironclad.infra.site", env)
+def timed_run(inventory, env, path="ironclad.infra.site"):
+    """Run a playbook; return (wall s, controller CPU s, machine CPU s, hosts with changes, hosts that failed)."""
+    cpu, machine = cpu_seconds(), machine_cpu_seconds()
+    elapsed, output = playbook(inventory, path, env)
     counters = recap(output)
     changed = sorted(h for h, c in counters.items() if c.get("changed"))
     failed = sorted(h for h, c in counters.items() if c.get("failed") or c.get("unreachable"))
-    return elapsed, cpu_seconds() - cpu, changed, failed
+    return elapsed, cpu_seconds() - cpu, machine_cpu_seconds() - machine, changed, failed
 
 
 def bench(count, forks, keep):
@@ -76,13 +107,24 @@ def bench(count, forks, keep):
     playbook(inventory, LAB_PLAYBOOK, env, "-e", "lab_state=absent", *lab)  # leftovers of a broken run
     playbook(inventory, LAB_PLAYBOOK, env, "-e", "lab_state=present", *lab)
     try:
-        first = timed_site(inventory, env)
-        second = timed_site(inventory, env)
+        first = timed_run(inventory, env)
+        second = timed_run(inventory, env)
+        baseline = timed_run(inventory, env, write_baseline(workdir))
     finally:
         if not keep:
             playbook(inventory, LAB_PLAYBOOK, env, "-e", "lab_state=absent", *lab)
             shutil.rmtree(workdir, ignore_errors=True)
-    return first, second
+    return first, second, baseline
+
+
+def describe(run):
+    """wall, controller CPU and machine CPU of one run, e.g. '31.2 s (29.5 / 58.0 CPU-s)'."""
+    return "%6.1f s (%5.1f / %5.1f CPU-s)" % run[:3]
+
+
+def ratio_line(label, walls):
+    ratio = walls[8] / walls[1]
+    return "  %s, 8 hosts / 1 host: %.2f (floor: < 2): %s" % (label, ratio, "met" if ratio < 2 else "NOT met")
 
 
 def main():
@@ -94,19 +136,22 @@ def main():
     forks = max([args.forks, *args.counts])
     print("site scaling: hosts %s, forks=%d, %d CPU cores, load %.1f"
           % (" / ".join(map(str, args.counts)), forks, os.cpu_count(), os.getloadavg()[0]))
-    print("  %5s  %22s  %22s  %s" % ("hosts", "first run", "no-change run", "second run changed"))
-    results, broken = {}, False
+    print("  wall (controller CPU / machine CPU: controller, Docker and the hosts)")
+    print("  %5s  %-30s  %-30s  %-30s  %s" % ("hosts", "site, first run", "site, no-change run",
+                                              "baseline (no ironclad code)", "second run changed"))
+    site, baseline, broken = {}, {}, False
     for count in args.counts:
-        first, second = bench(count, forks, args.keep and count == args.counts[-1])
-        results[count] = second[0]
-        broken |= bool(first[3] or second[3] or second[2])
-        print("  %5d  %7.1f s (%5.1f CPU-s)  %7.1f s (%5.1f CPU-s)  %s%s"
-              % (count, first[0], first[1], second[0], second[1], ", ".join(second[2]) or "nothing",
-                 "  FAILED: " + ", ".join(first[3] + second[3]) if first[3] or second[3] else ""))
+        first, second, yardstick = bench(count, forks, args.keep and count == args.counts[-1])
+        site[count], baseline[count] = second[0], yardstick[0]
+        failed = first[4] + second[4] + yardstick[4]
+        broken |= bool(failed or second[3])
+        print("  %5d  %-30s  %-30s  %-30s  %s%s"
+              % (count, describe(first), describe(second), describe(yardstick), ", ".join(second[3]) or "nothing",
+                 "  FAILED: " + ", ".join(failed) if failed else ""))
         sys.stdout.flush()
-    if 1 in results and 8 in results:
-        ratio = results[8] / results[1]
-        print("  no-change run, 8 hosts / 1 host: %.2f (floor: < 2): %s" % (ratio, "met" if ratio < 2 else "NOT met"))
+    if 1 in site and 8 in site:
+        print(ratio_line("site no-change run", site))
+        print(ratio_line("baseline (what Ansible itself reaches here)", baseline))
     if broken:
         raise SystemExit("a run failed or the second run changed something (see above)")
 
