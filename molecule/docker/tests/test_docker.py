@@ -9,14 +9,13 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
 
 import pytest
 import testinfra
+from playbook_runs import ansible_playbook, changed_tasks, recap
 from testinfra.utils.ansible_runner import AnsibleRunner
 
 INVENTORY_FILE = os.environ["MOLECULE_INVENTORY_FILE"]
-SCENARIO_DIR = os.environ["MOLECULE_SCENARIO_DIRECTORY"]
 RUNNER = AnsibleRunner(INVENTORY_FILE)
 DOCKER_HOSTS = sorted(RUNNER.get_hosts("docker_hosts"))
 ALLOWED = "ict-docker-allowed-d12"
@@ -207,33 +206,6 @@ def self_signed_client():
 
 
 # --- playbook runs: invalid setting, check mode -------------------------------------------------------
-
-def ansible_playbook(*args):
-    env = dict(os.environ, ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1")
-    command = ["ansible-playbook", "-i", os.path.dirname(INVENTORY_FILE), *args]
-    return subprocess.run(command, cwd=SCENARIO_DIR, env=env, capture_output=True, text=True, timeout=600, check=False)
-
-
-def recap(output):
-    """PLAY RECAP counters per host: {'host': {'ok': 3, 'changed': 0, ...}}."""
-    hosts = {}
-    for line in output.split("PLAY RECAP", 1)[-1].splitlines():
-        match = re.match(r"^(\S+)\s+:\s+(.*)$", line.strip())
-        if match:
-            hosts[match.group(1)] = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", match.group(2))}
-    return hosts
-
-
-def changed_tasks(output):
-    """Names of the tasks that reported a change, with the hosts: ['TASK [x] ict-docker-d12', ...]."""
-    found, task = [], None
-    for line in output.splitlines():
-        if line.startswith("TASK ["):
-            task = line.split("]", 1)[0] + "]"
-        elif line.startswith("changed: [") and task:
-            found.append("%s %s" % (task, line.split("[", 1)[1].split("]", 1)[0]))
-    return found
-
 
 def daemon_state(name):
     h = peer(name)

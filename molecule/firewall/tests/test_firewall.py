@@ -13,14 +13,13 @@ import json
 import os
 import re
 import socket
-import subprocess
 
 import pytest
 import testinfra
+from playbook_runs import ansible_playbook, recap
 from testinfra.utils.ansible_runner import AnsibleRunner
 
 INVENTORY_FILE = os.environ["MOLECULE_INVENTORY_FILE"]
-SCENARIO_DIR = os.environ["MOLECULE_SCENARIO_DIRECTORY"]
 RUNNER = AnsibleRunner(INVENTORY_FILE)
 FIREWALLS = sorted(RUNNER.get_hosts("firewall_hosts"))
 CLIENTS = sorted(RUNNER.get_hosts("firewall_clients"))
@@ -168,21 +167,6 @@ def test_no_rollback_is_left_pending(host):
 
 
 # --- playbook run: check mode -------------------------------------------------------------------------
-
-def ansible_playbook(*args):
-    env = dict(os.environ, ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1")
-    command = ["ansible-playbook", "-i", os.path.dirname(INVENTORY_FILE), *args]
-    return subprocess.run(command, cwd=SCENARIO_DIR, env=env, capture_output=True, text=True, timeout=600, check=False)
-
-
-def recap(output):
-    hosts = {}
-    for line in output.split("PLAY RECAP", 1)[-1].splitlines():
-        match = re.match(r"^(\S+)\s+:\s+(.*)$", line.strip())
-        if match:
-            hosts[match.group(1)] = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", match.group(2))}
-    return hosts
-
 
 def test_check_mode_on_the_converged_hosts_reports_no_change():
     run = ansible_playbook("converge.yml", "--check", "--diff")

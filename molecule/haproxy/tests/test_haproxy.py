@@ -8,14 +8,13 @@ backend, drain, fail over) put everything back before they end.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import threading
 import time
 from pathlib import Path
 
 import pytest
 import testinfra
+from playbook_runs import ansible_playbook
 
 LBS = ["ict-haproxy-lb-d12", "ict-haproxy-lb-d13"]
 WEB1, WEB2 = "ict-haproxy-web1-d12", "ict-haproxy-web2-d13"
@@ -67,12 +66,6 @@ def wait_until(predicate, timeout=30, interval=0.5):
 
 def all_up(backend="web"):
     return all(state == (2, 0) for lb in LBS for state in server_states(lb, backend).values())
-
-
-def ansible_playbook(playbook, *args):
-    command = ["ansible-playbook", "-i", os.environ["MOLECULE_INVENTORY_FILE"], str(playbook), *args]
-    env = dict(os.environ, ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1")
-    return subprocess.run(command, capture_output=True, text=True, cwd=REPO, env=env, check=False)
 
 
 def worker_pids(lb):
@@ -219,7 +212,7 @@ def test_a_stopped_backend_loses_no_request():
 
 def test_drain_playbook_drains_and_re_enables_a_server():
     playbook = REPO / "playbooks" / "haproxy_drain.yml"
-    drained = ansible_playbook(playbook, "-e", "haproxy_drain_targets=%s haproxy_drain_action=drain" % WEB1)
+    drained = ansible_playbook(str(playbook), "-e", "haproxy_drain_targets=%s haproxy_drain_action=drain" % WEB1)
     try:
         assert drained.returncode == 0, drained.stdout[-3000:] + drained.stderr[-2000:]
         for lb in LBS:
@@ -227,7 +220,7 @@ def test_drain_playbook_drains_and_re_enables_a_server():
             result = lbclient("requests", lb, "--count", "10")
             assert result["errors"] == [] and set(result["by_backend"]) == {WEB2}, result
     finally:
-        enabled = ansible_playbook(playbook, "-e", "haproxy_drain_targets=%s haproxy_drain_action=enable" % WEB1)
+        enabled = ansible_playbook(str(playbook), "-e", "haproxy_drain_targets=%s haproxy_drain_action=enable" % WEB1)
     assert enabled.returncode == 0, enabled.stdout[-3000:] + enabled.stderr[-2000:]
     assert all_up()
     for lb in LBS:
@@ -245,7 +238,7 @@ def test_a_broken_backend_is_refused_and_the_running_haproxy_is_untouched():
     config = docker(lb).file("/etc/haproxy/haproxy.cfg").content_string
     pids = worker_pids(lb)
     run = ansible_playbook(
-        SCENARIO / "apply_haproxy.yml",
+        str(SCENARIO / "apply_haproxy.yml"),
         *("--limit", lb, "--tags", "haproxy_config", "-e", json.dumps({"haproxy_backends": backends})),
     )
     output = run.stdout + run.stderr

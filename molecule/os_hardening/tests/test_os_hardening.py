@@ -11,11 +11,11 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
 import textwrap
 
 import pytest
 import testinfra
+from playbook_runs import ansible_playbook, recap
 from testinfra.utils.ansible_runner import AnsibleRunner
 
 RUNNER = AnsibleRunner(os.environ["MOLECULE_INVENTORY_FILE"])
@@ -252,28 +252,9 @@ def test_fail2ban_bans_a_peer_that_guesses_user_names(host):
 
 # --- playbook runs: the audit, check mode, bad input ------------------------------------------------------
 
-def ansible_playbook(*args, callback=None):
-    env = dict(os.environ, ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1")
-    if callback:
-        # Only the JSON document on stdout: without Molecule's ansible.cfg, which enables profile_tasks.
-        env.pop("ANSIBLE_CONFIG", None)
-        env["ANSIBLE_STDOUT_CALLBACK"] = callback
-    command = ["ansible-playbook", "-i", os.path.dirname(os.environ["MOLECULE_INVENTORY_FILE"]), *args]
-    return subprocess.run(command, cwd=SCENARIO_DIR, env=env, capture_output=True, text=True, timeout=900, check=False)
-
-
-def recap(output):
-    hosts = {}
-    for line in output.split("PLAY RECAP", 1)[-1].splitlines():
-        match = re.match(r"^(\S+)\s+:\s+(.*)$", line.strip())
-        if match:
-            hosts[match.group(1)] = {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", match.group(2))}
-    return hosts
-
-
 def test_audit_finds_no_failing_control_and_explains_container_skips():
     run = ansible_playbook(os.path.join(REPO, "playbooks", "audit.yml"), "-e", "os_hardening_audit_fail_under=100",
-                           callback="ansible.builtin.json")
+                           callback="ansible.builtin.json", timeout=900)
     assert run.returncode == 0, (run.stdout + run.stderr)[-4000:]
     plays = json.loads(run.stdout[run.stdout.index("{"):])["plays"]
     results = {}
@@ -296,7 +277,7 @@ def test_audit_finds_no_failing_control_and_explains_container_skips():
 
 
 def test_check_mode_on_the_converged_hosts_reports_no_change():
-    run = ansible_playbook("converge.yml", "--check")
+    run = ansible_playbook("converge.yml", "--check", timeout=900)
     output = run.stdout + run.stderr
     assert run.returncode == 0, output[-3000:]
     counters = recap(output)
@@ -312,7 +293,7 @@ def state_of(name):
 
 def test_bad_input_is_refused_before_anything_changes():
     before = {name: state_of(name) for name in HOSTS}
-    run = ansible_playbook("invalid.yml")
+    run = ansible_playbook("invalid.yml", timeout=900)
     output = run.stdout + run.stderr
     assert run.returncode == 0, output[-4000:]
     counters = recap(output)

@@ -8,17 +8,14 @@ against the scenario inventory; the renewal test re-issues certificates, so it c
 from __future__ import annotations
 
 import os
-import re
-import subprocess
 import time
 
 import pytest
 import testinfra
+from playbook_runs import ansible_playbook, recap
 from testinfra.utils.ansible_runner import AnsibleRunner
 
 INVENTORY_FILE = os.environ["MOLECULE_INVENTORY_FILE"]
-SCENARIO_DIR = os.environ["MOLECULE_SCENARIO_DIRECTORY"]
-EPHEMERAL_DIR = os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]
 HOSTS = sorted(AnsibleRunner(INVENTORY_FILE).get_hosts("pki_hosts"))
 SERVER, CLIENT = "ict-pki-a-d12", "ict-pki-c-d13"
 PKI = "/etc/ironclad/pki"
@@ -52,14 +49,9 @@ def quote(text):
 
 def playbook(*extra_args):
     """Run converge.yml against the scenario inventory; return (rc, output, {host: changed})."""
-    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(EPHEMERAL_DIR, "ansible.cfg"), ANSIBLE_FORCE_COLOR="0",
-               ANSIBLE_NOCOLOR="1")
-    proc = subprocess.run(
-        ["ansible-playbook", "-i", INVENTORY_FILE, os.path.join(SCENARIO_DIR, "converge.yml"), *extra_args],
-        capture_output=True, text=True, env=env, timeout=600, check=False)
-    output = proc.stdout + proc.stderr
-    changed = {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\S+)\s+:\s+ok=\d+\s+changed=(\d+)", output, re.M)}
-    return proc.returncode, output, changed
+    run = ansible_playbook("converge.yml", *extra_args)
+    output = run.stdout + run.stderr
+    return run.returncode, output, {name: counters["changed"] for name, counters in recap(output).items()}
 
 
 def serial(name):

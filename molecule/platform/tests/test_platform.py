@@ -11,11 +11,11 @@ from __future__ import annotations
 import concurrent.futures
 import json
 import os
-import subprocess
 import uuid
 
 import pytest
 import testinfra
+from playbook_runs import ansible_playbook
 from testinfra.utils.ansible_runner import AnsibleRunner
 
 INVENTORY_FILE = os.environ["MOLECULE_INVENTORY_FILE"]
@@ -197,12 +197,7 @@ def test_every_firewall_drops_an_undeclared_port_from_every_peer(undeclared_list
 
 def test_every_host_passes_the_hardening_audit():
     # The audit reports every control; a failing one is listed here by host, id and reason.
-    env = dict(os.environ, ANSIBLE_FORCE_COLOR="0", ANSIBLE_NOCOLOR="1", ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json")
-    # Only the JSON document on stdout: without Molecule's ansible.cfg, which enables profile_tasks.
-    env.pop("ANSIBLE_CONFIG", None)
-    run = subprocess.run(
-        ["ansible-playbook", "-i", os.path.dirname(INVENTORY_FILE), os.path.join(REPO, "playbooks", "audit.yml")],
-        cwd=SCENARIO_DIR, env=env, capture_output=True, text=True, timeout=600, check=False)
+    run = ansible_playbook(os.path.join(REPO, "playbooks", "audit.yml"), callback="ansible.builtin.json")
     assert run.returncode == 0, (run.stdout + run.stderr)[-4000:]
     plays = json.loads(run.stdout[run.stdout.index("{"):])["plays"]
     results = {name: result for task in plays[0]["tasks"] for name, result in task["hosts"].items() if "controls" in result}

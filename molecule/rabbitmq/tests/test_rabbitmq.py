@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import time
 
 import pytest
 import testinfra
+from playbook_runs import ansible_playbook
 from testinfra.utils.ansible_runner import AnsibleRunner
 
 INVENTORY_FILE = os.environ["MOLECULE_INVENTORY_FILE"]
-SCENARIO_DIR = os.environ["MOLECULE_SCENARIO_DIRECTORY"]
-EPHEMERAL_DIR = os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]
 NODES = sorted(AnsibleRunner(INVENTORY_FILE).get_hosts("rabbitmq"))
 CLIENT = "ict-rabbitmq-client-d12"
 NODE_NAMES = sorted("rabbit@" + name for name in NODES)
@@ -199,13 +197,9 @@ BAD_INPUT = {
 def test_bad_input_fails_before_any_change():
     """A malformed policy and a permission on an unknown vhost: both named, nothing changed."""
     before = definitions()
-    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(EPHEMERAL_DIR, "ansible.cfg"), ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
-    proc = subprocess.run(
-        ["ansible-playbook", "-i", INVENTORY_FILE, os.path.join(SCENARIO_DIR, "converge.yml"),
-         "--limit", NODES[0], "--tags", "rabbitmq_definitions", "-e", json.dumps(BAD_INPUT)],
-        capture_output=True, text=True, env=env, timeout=600, check=False)
-    output = " ".join((proc.stdout + proc.stderr).split())
-    assert proc.returncode != 0, output[-3000:]
+    run = ansible_playbook("converge.yml", "--limit", NODES[0], "--tags", "rabbitmq_definitions", "-e", json.dumps(BAD_INPUT))
+    output = " ".join((run.stdout + run.stderr).split())
+    assert run.returncode != 0, output[-3000:]
     assert "Invalid RabbitMQ definitions, nothing was changed" in output, output[-3000:]
     assert ("rabbitmq_policies[0] 'ttl' (vhost 'orders'): policy key 'message-ttl' must be a non-negative integer, "
             "got 'soon'") in output, output[-3000:]
