@@ -208,6 +208,33 @@ def _label(kind, index, item):
     return "%s[%d]" % (kind, index)
 
 
+def _entries(raws, collection, normalize, shape, errors):
+    """Yield ``(label, raw, item)`` for each entry of one declared collection that can be checked further.
+
+    An entry that is not a mapping (``shape`` says what it must hold), or whose ``name`` is not a
+    non-empty string, is reported in ``errors`` and skipped. ``item`` is the entry normalised by
+    ``normalize``; ``label`` names it in messages (``collection[index] 'name'``). The errors of a
+    skipped entry land before those the caller adds for later entries, so messages keep the input order.
+    """
+    for index, raw in enumerate(raws or []):
+        label = _label(collection, index, raw)
+        if not isinstance(raw, dict):
+            errors.append("%s must be a mapping with %s, got %r" % (label, shape, raw))
+            continue
+        item = normalize(raw)
+        if not _string(item["name"]):
+            errors.append("%s: 'name' is required and must be a non-empty string" % label)
+            continue
+        yield label, raw, item
+
+
+def _state_errors(label, item):
+    """The error for a ``state`` other than present/absent, as a list (empty when it is one of them)."""
+    if item["state"] not in STATES:
+        return ["%s: state must be one of %s, got %r" % (label, ", ".join(STATES), item["state"])]
+    return []
+
+
 def validate_policy_definition(definition, extra_keys=()):
     """Return a list of problems with one policy definition (a dict of policy keys)."""
     if not isinstance(definition, dict) or not definition:
@@ -242,20 +269,11 @@ def validate_definitions(vhosts, users, policies, protected_vhosts=(), extra_pol
     present_vhosts = set()
     absent_vhosts = set()
     seen = set()
-    for index, raw in enumerate(vhosts or []):
-        label = _label(labels["vhosts"], index, raw)
-        if not isinstance(raw, dict):
-            errors.append("%s must be a mapping with at least 'name', got %r" % (label, raw))
-            continue
-        item = normalize_vhost(raw)
-        if not _string(item["name"]):
-            errors.append("%s: 'name' is required and must be a non-empty string" % label)
-            continue
+    for label, _raw, item in _entries(vhosts, labels["vhosts"], normalize_vhost, "at least 'name'", errors):
         if item["name"] in seen:
             errors.append("%s: vhost '%s' is declared twice" % (label, item["name"]))
         seen.add(item["name"])
-        if item["state"] not in STATES:
-            errors.append("%s: state must be one of %s, got %r" % (label, ", ".join(STATES), item["state"]))
+        errors.extend(_state_errors(label, item))
         if item["default_queue_type"] is not None and item["default_queue_type"] not in QUEUE_TYPES:
             errors.append(
                 "%s: default_queue_type must be one of %s, got %r" % (label, ", ".join(QUEUE_TYPES), item["default_queue_type"])
@@ -276,20 +294,11 @@ def validate_definitions(vhosts, users, policies, protected_vhosts=(), extra_pol
             )
 
     seen = set()
-    for index, raw in enumerate(users or []):
-        label = _label(labels["users"], index, raw)
-        if not isinstance(raw, dict):
-            errors.append("%s must be a mapping with at least 'name', got %r" % (label, raw))
-            continue
-        item = normalize_user(raw)
-        if not _string(item["name"]):
-            errors.append("%s: 'name' is required and must be a non-empty string" % label)
-            continue
+    for label, raw, item in _entries(users, labels["users"], normalize_user, "at least 'name'", errors):
         if item["name"] in seen:
             errors.append("%s: user '%s' is declared twice" % (label, item["name"]))
         seen.add(item["name"])
-        if item["state"] not in STATES:
-            errors.append("%s: state must be one of %s, got %r" % (label, ", ".join(STATES), item["state"]))
+        errors.extend(_state_errors(label, item))
         if item["password"] is not None and not isinstance(item["password"], str):
             errors.append("%s: password must be a string" % label)
         for field in ("permissions", "topic_permissions"):
@@ -319,22 +328,13 @@ def validate_definitions(vhosts, users, policies, protected_vhosts=(), extra_pol
                         errors.append("%s: %s %s" % (plabel, regex_field, problem))
 
     seen = set()
-    for index, raw in enumerate(policies or []):
-        label = _label(labels["policies"], index, raw)
-        if not isinstance(raw, dict):
-            errors.append("%s must be a mapping with 'name', 'pattern' and 'definition', got %r" % (label, raw))
-            continue
-        item = normalize_policy(raw)
-        if not _string(item["name"]):
-            errors.append("%s: 'name' is required and must be a non-empty string" % label)
-            continue
+    for label, _raw, item in _entries(policies, labels["policies"], normalize_policy, "'name', 'pattern' and 'definition'", errors):
         label = "%s (vhost '%s')" % (label, item["vhost"])
         key = (item["vhost"], item["name"])
         if key in seen:
             errors.append("%s: policy '%s' is declared twice on vhost '%s'" % (label, item["name"], item["vhost"]))
         seen.add(key)
-        if item["state"] not in STATES:
-            errors.append("%s: state must be one of %s, got %r" % (label, ", ".join(STATES), item["state"]))
+        errors.extend(_state_errors(label, item))
         if item["state"] == "absent":
             continue
         check_vhost(label, "the policy", item["vhost"])
@@ -539,27 +539,20 @@ class Planner:
                 )
         return errors
 
-    def _vhosts_to_delete(self):
-        declared = {v["name"]: v for v in self.vhosts}
-        doomed = []
-        for name in sorted(self.current["vhosts"]):
-            item = declared.get(name)
-            if item is not None:
-                if item["state"] == "absent":
-                    doomed.append(name)
-            elif "vhosts" in self.remove_undeclared and name not in self.protected_vhosts:
-                doomed.append(name)
-        return doomed
+    def _to_delete(self, kind, declared_items, protected):
+        """The names of the current ``kind`` (``"vhosts"`` or ``"users"``) to delete, sorted.
 
-    def _users_to_delete(self):
-        declared = {u["name"]: u for u in self.users}
+        A name is deleted when it is declared with state absent, or when it is not declared at all,
+        ``kind`` is in ``remove_undeclared`` and the name is not in ``protected``.
+        """
+        declared = {item["name"]: item for item in declared_items}
         doomed = []
-        for name in sorted(self.current["users"]):
+        for name in sorted(self.current[kind]):
             item = declared.get(name)
             if item is not None:
                 if item["state"] == "absent":
                     doomed.append(name)
-            elif "users" in self.remove_undeclared and name not in self.protected_users:
+            elif kind in self.remove_undeclared and name not in protected:
                 doomed.append(name)
         return doomed
 
@@ -569,7 +562,7 @@ class Planner:
         errors = self.validate()
         if errors:
             raise DefinitionsError("Invalid RabbitMQ definitions, nothing was changed:\n- " + "\n- ".join(errors))
-        doomed_vhosts = self._vhosts_to_delete()
+        doomed_vhosts = self._to_delete("vhosts", self.vhosts, self.protected_vhosts)
         busy = [v for v in doomed_vhosts if self.current["queues"].get(v)]
         if busy and not self.delete_vhosts_with_queues:
             raise DefinitionsError(
@@ -578,7 +571,7 @@ class Planner:
                 "to delete them with their queues and messages."
                 % ", ".join("'%s' (%d queues)" % (v, self.current["queues"][v]) for v in busy)
             )
-        doomed_users = self._users_to_delete()
+        doomed_users = self._to_delete("users", self.users, self.protected_users)
         self._plan_vhosts()
         self._plan_users()
         self._plan_permissions(doomed_vhosts, doomed_users)

@@ -164,6 +164,23 @@ def test_duplicates_and_missing_names():
     ]
 
 
+def test_every_collection_checks_shape_name_and_state_in_input_order():
+    errors = validate_definitions(
+        [{"name": "a", "state": "gone"}, "v", {"name": ""}],
+        [7, {"name": "u", "state": "maybe"}],
+        [["p"], {"name": "p", "vhost": "a", "state": "later", "pattern": ".", "definition": {"max-length": 1}}],
+    )
+    assert errors == [
+        "vhosts[0] 'a': state must be one of present, absent, got 'gone'",
+        "vhosts[1] must be a mapping with at least 'name', got 'v'",
+        "vhosts[2]: 'name' is required and must be a non-empty string",
+        "users[0] must be a mapping with at least 'name', got 7",
+        "users[1] 'u': state must be one of present, absent, got 'maybe'",
+        "policies[0] must be a mapping with 'name', 'pattern' and 'definition', got ['p']",
+        "policies[1] 'p' (vhost 'a'): state must be one of present, absent, got 'later'",
+    ]
+
+
 def test_invalid_permission_regex_and_duplicate_vhost():
     users = [{"name": "u", "permissions": [{"vhost": "/", "read": "(("}, {"vhost": "/"}]}]
     errors = validate_definitions([{"name": "/"}], users, [])
@@ -293,6 +310,28 @@ def test_undeclared_objects_are_removed_and_protected_ones_kept():
         ["delete_user", "intruder"],
         ["delete_vhost", "scratch"],
     ]
+
+
+def test_vhosts_and_users_are_deleted_when_declared_absent_or_undeclared_and_unprotected():
+    export = copy.deepcopy(FRESH)
+    export["vhosts"] += [{"name": name, "metadata": {}} for name in ("scratch", "keep", "stray")]
+    export["users"] += [{"name": name, "password_hash": "", "tags": [], "limits": {},
+                         "hashing_algorithm": "rabbit_password_hashing_sha256"} for name in ("intruder", "ops")]
+    declared = {"vhosts": [{"name": "/"}, {"name": "scratch", "state": "absent"}],
+                "users": [{"name": "guest", "state": "absent"}], "policies": []}
+    protected = {"protected_users": ["ops", "guest"], "protected_vhosts": ["/", "keep"]}
+    _planner, commands = plan(export, **declared, **protected)
+    assert argvs(commands) == [
+        ["delete_user", "guest"],
+        ["delete_user", "intruder"],
+        ["delete_vhost", "scratch"],
+        ["delete_vhost", "stray"],
+    ]
+    # Undeclared ones go only for the kinds in remove_undeclared; declared-absent ones always.
+    _planner, commands = plan(export, remove_undeclared=["vhosts"], **declared, **protected)
+    assert argvs(commands) == [["delete_user", "guest"], ["delete_vhost", "scratch"], ["delete_vhost", "stray"]]
+    _planner, commands = plan(export, remove_undeclared=["users"], **declared, **protected)
+    assert argvs(commands) == [["delete_user", "guest"], ["delete_user", "intruder"], ["delete_vhost", "scratch"]]
 
 
 def test_remove_undeclared_can_be_limited():
