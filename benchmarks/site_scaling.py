@@ -64,9 +64,8 @@ def write_baseline(workdir):
     become (one per role of the site playbook, as the shell-probe shortcuts do). No module runs on the
     hosts besides setup, nothing of this collection is used."""
     tasks = [{"name": "Gather facts", "ansible.builtin.setup": {"gather_subset": ["min", "network", "virtual"]}}]
-    tasks += [{"name": "Derive setting %d" % i,
-               "ansible.builtin.set_fact": {"baseline_%d" % i: "{{ range(20) | map('string') | select('match', '^1')"
-                                                                " | join(',') }} {{ inventory_hostname }}"}}
+    derived = "{{ range(20) | map('string') | select('match', '^1') | join(',') }} {{ inventory_hostname }}"
+    tasks += [{"name": "Derive setting %d" % i, "ansible.builtin.set_fact": {"baseline_%d" % i: derived}}
               for i in range(30)]
     tasks += [{"name": "Probe %d" % i, "changed_when": False,
                "ansible.builtin.raw": "cat /etc/os-release /etc/hostname; systemctl show ssh --property=ActiveState"}
