@@ -701,3 +701,18 @@ class Auditor:
             "failed_controls": [c["id"] for c in controls if c["status"] == FAIL],
             "container": self.container,
         }
+
+
+class AuditBackend:
+    """The back end of the hardening_audit module: the audit of this host, with the module's options
+    as expectations. Every option is a key of ``DEFAULTS``; one left unset (None) keeps the default."""
+
+    def __init__(self, module):
+        self.module = module
+
+    def run(self):
+        # Auditor() already reads the host (container detection), so it is built here, where the
+        # module's ValueError/OSError handling covers it.
+        result = Auditor(Host(self.module), self.module.params).run()
+        # The audit only reads the host, so the module never reports a change.
+        return dict(changed=False, **result)

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: ironclad.infra contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Backends of the ssh_ca (CA host) and ssh_certificate (every host) modules."""
+"""Backends and argument specs of the ssh_ca (CA host) and ssh_certificate (every host) modules."""
 
 from __future__ import annotations
 
@@ -15,6 +15,35 @@ from ansible_collections.ironclad.infra.plugins.module_utils._x509_files import 
 
 CA_KEY = "ssh_ca"
 CA_PUB = "ssh_ca.pub"
+
+CA_ARGUMENT_SPEC = dict(
+    path=dict(type="path", required=True),
+    passphrase=dict(type="str", no_log=True),
+    comment=dict(type="str", default="ironclad-ssh-ca"),
+    type=dict(type="str", choices=["host", "user"], default="host"),
+    validity_days=dict(type="int", default=365),
+    requests=dict(type="list", elements="dict", default=[], options=dict(
+        name=dict(type="str", required=True),
+        public_key=dict(type="str", required=True),
+        principals=dict(type="list", elements="str", required=True),
+        type=dict(type="str", choices=["host", "user"]),
+        validity_days=dict(type="int"),
+    )),
+)
+
+CERTIFICATE_ARGUMENT_SPEC = dict(
+    key_types=dict(type="list", elements="str", choices=["ed25519", "ecdsa", "rsa"], default=["ed25519"]),
+    principals=dict(type="list", elements="str", required=True),
+    ca_public_keys=dict(type="list", elements="str", required=True),
+    renew_before_days=dict(type="int", default=30),
+    certificates=dict(type="dict"),
+    ssh_dir=dict(type="path", default="/etc/ssh"),
+    certificate_mode=dict(type="raw", default="0644"),
+)
+
+# What the modules end in fail_json (with the exception's text) instead of a traceback: invalid keys
+# or certificates and files that cannot be read or written (see _module_runner).
+ERRORS = {(s.SshCertError, ValueError, OSError): "%s"}
 
 
 class SshCaBackend:

@@ -23,6 +23,12 @@ from ansible_collections.ironclad.infra.plugins.module_utils import _x509_state 
 from ansible_collections.ironclad.infra.plugins.module_utils._difference import DifferenceTracker
 from ansible_collections.ironclad.infra.plugins.module_utils._x509_files import FileSpec, ensure_file, read_bytes, write_atomic
 
+# What the modules end in fail_json (with the exception's text) instead of a traceback: invalid input
+# and files that cannot be read or written (see _module_runner).
+ERRORS = {(x.PkiError, ValueError, OSError): "%s"}
+# The library every backend here needs: without it the modules fail with Ansible's install hint.
+REQUIRED_LIBRARY = ("cryptography (Debian: python3-cryptography)", x.CRYPTOGRAPHY_IMPORT_ERROR)
+
 # File names inside a CA directory (x509_ca writes them, x509_sign reads them).
 ROOT_KEY = "root.key"
 ROOT_CERT = "root.crt"

@@ -133,29 +133,21 @@ actions:
   sample: ["/etc/login.defs: set UMASK to 027 (was 022)"]
 """
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.ironclad.infra.plugins.module_utils._config_files import (
     ARGUMENT_SPEC,
     ConfigFiles,
     ConfigFilesError,
 )
-from ansible_collections.ironclad.infra.plugins.module_utils._difference import DifferenceTracker
+from ansible_collections.ironclad.infra.plugins.module_utils._module_runner import run_module, tracked
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=ARGUMENT_SPEC,
-        supports_check_mode=True,
+    run_module(
+        ARGUMENT_SPEC,
+        tracked(ConfigFiles),
+        {ConfigFilesError: "%s", OSError: "could not write a file: %s"},
+        diff_mode_only=True,
     )
-    try:
-        result = ConfigFiles(module, DifferenceTracker()).run()
-    except ConfigFilesError as exc:
-        module.fail_json(msg=str(exc))
-    except OSError as exc:
-        module.fail_json(msg="could not write a file: %s" % exc)
-    if not module._diff:
-        result.pop("diff", None)
-    module.exit_json(**result)
 
 
 if __name__ == "__main__":

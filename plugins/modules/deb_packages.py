@@ -102,25 +102,16 @@ actions:
   sample: ["install aide", "purge telnet"]
 """
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.ironclad.infra.plugins.module_utils._deb_packages import (
     ARGUMENT_SPEC,
     DebPackages,
     DebPackagesError,
 )
-from ansible_collections.ironclad.infra.plugins.module_utils._difference import DifferenceTracker
+from ansible_collections.ironclad.infra.plugins.module_utils._module_runner import run_module, tracked
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=ARGUMENT_SPEC,
-        supports_check_mode=True,
-    )
-    try:
-        result = DebPackages(module, DifferenceTracker()).run()
-    except DebPackagesError as exc:
-        module.fail_json(msg=str(exc))
-    module.exit_json(**result)
+    run_module(ARGUMENT_SPEC, tracked(DebPackages), {DebPackagesError: "%s"})
 
 
 if __name__ == "__main__":

@@ -148,16 +148,16 @@ backup_file:
   sample: /etc/docker/daemon.json.1234.2024-01-01@00:00:00~
 """
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.ironclad.infra.plugins.module_utils._docker_daemon_config import (
     DaemonConfigError,
     DaemonConfigManager,
 )
+from ansible_collections.ironclad.infra.plugins.module_utils._module_runner import run_module
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
+    run_module(
+        dict(
             path=dict(type="path", default="/etc/docker/daemon.json"),
             config=dict(type="dict", required=True),
             unknown_keys=dict(type="str", choices=["refuse", "warn"], default="refuse"),
@@ -166,14 +166,10 @@ def main():
             allow_unauthenticated_tcp=dict(type="bool", default=False),
             backup=dict(type="bool", default=False),
         ),
+        DaemonConfigManager,
+        {DaemonConfigError: "%s"},
         add_file_common_args=True,
-        supports_check_mode=True,
     )
-    try:
-        result = DaemonConfigManager(module).run()
-    except DaemonConfigError as exc:
-        module.fail_json(msg=str(exc))
-    module.exit_json(**result)
 
 
 if __name__ == "__main__":

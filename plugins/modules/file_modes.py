@@ -92,14 +92,13 @@ actions:
   sample: ["/etc/cron.d: mode 0755 -> 0700"]
 """
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.ironclad.infra.plugins.module_utils._difference import DifferenceTracker
 from ansible_collections.ironclad.infra.plugins.module_utils._file_modes import FileModes, FileModesError
+from ansible_collections.ironclad.infra.plugins.module_utils._module_runner import run_module, tracked
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
+    run_module(
+        dict(
             paths=dict(
                 type="list",
                 elements="dict",
@@ -114,17 +113,10 @@ def main():
                 ),
             ),
         ),
-        supports_check_mode=True,
+        tracked(FileModes),
+        {FileModesError: "%s", OSError: "could not change a path: %s"},
+        diff_mode_only=True,
     )
-    try:
-        result = FileModes(module, DifferenceTracker()).run()
-    except FileModesError as exc:
-        module.fail_json(msg=str(exc))
-    except OSError as exc:
-        module.fail_json(msg="could not change a path: %s" % exc)
-    if not module._diff:
-        result.pop("diff", None)
-    module.exit_json(**result)
 
 
 if __name__ == "__main__":

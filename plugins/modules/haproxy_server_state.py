@@ -183,7 +183,6 @@ actions:
   sample: [set web/web1 to drain]
 """
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.ironclad.infra.plugins.module_utils._haproxy_runtime import (
     STATES,
     HAProxyRuntimeError,
@@ -191,6 +190,7 @@ from ansible_collections.ironclad.infra.plugins.module_utils._haproxy_runtime im
     ServerStateManager,
     unix_transport,
 )
+from ansible_collections.ironclad.infra.plugins.module_utils._module_runner import run_module
 
 
 def argument_spec():
@@ -209,25 +209,34 @@ def argument_spec():
     )
 
 
-def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+def parameter_error(module):
     weight = module.params["weight"]
     if weight is not None and not 0 <= weight <= 256:
-        module.fail_json(msg="weight must be between 0 and 256 (HAProxy's range), got %d" % weight)
+        return "weight must be between 0 and 256 (HAProxy's range), got %d" % weight
     if module.params["wait_timeout"] < 0 or module.params["wait_interval"] <= 0:
-        module.fail_json(msg="wait_timeout must be >= 0 and wait_interval > 0")
+        return "wait_timeout must be >= 0 and wait_interval > 0"
+    return None
 
+
+def server_state_manager(module):
+    """The back end talks to HAProxy's runtime API and reads only the parameters, not the module."""
     api = RuntimeAPI(unix_transport(module.params["socket"], module.params["timeout"]))
-    manager = ServerStateManager(api, module.params, check_mode=module.check_mode)
-    try:
-        result = manager.run()
-    except HAProxyRuntimeError as exc:
-        module.fail_json(msg=str(exc), actions=manager.tracker.actions)
-    if not module._diff:
-        result.pop("diff", None)
-    if result.pop("failed", False):
-        module.fail_json(**result)
-    module.exit_json(**result)
+    return ServerStateManager(api, module.params, check_mode=module.check_mode)
+
+
+def runtime_failure(exc, manager):
+    """A failed command still reports what was done before it (a drain already sent, ...)."""
+    return dict(msg=str(exc), actions=manager.tracker.actions)
+
+
+def main():
+    run_module(
+        argument_spec(),
+        server_state_manager,
+        {HAProxyRuntimeError: runtime_failure},
+        precheck=parameter_error,
+        diff_mode_only=True,
+    )
 
 
 if __name__ == "__main__":

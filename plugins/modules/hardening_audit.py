@@ -195,20 +195,13 @@ container:
   sample: docker
 """
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.ironclad.infra.plugins.module_utils._audit import Auditor, Host
-
-OPTION_NAMES = (
-    "areas", "container", "sysctl", "kernel_modules", "mounts", "tmp_tmpfs", "proc_hidepid", "login_defs", "password_hash_algorithm",
-    "pwquality", "faillock", "pam_tmpdir", "umask", "shell_timeout", "file_permissions", "suid_sgid_allowed",
-    "suid_sgid_roots", "legacy_packages", "auditd_immutable", "updates_tools", "banner_text", "banner_motd",
-    "cron_allow", "at_allow", "remote_syslog_host", "ssh_policy",
-)
+from ansible_collections.ironclad.infra.plugins.module_utils._audit import AuditBackend
+from ansible_collections.ironclad.infra.plugins.module_utils._module_runner import run_module
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
+    run_module(
+        dict(
             areas=dict(type="dict"),
             container=dict(type="str", choices=["auto", "true", "false"], default="auto"),
             sysctl=dict(type="dict"),
@@ -239,14 +232,9 @@ def main():
             remote_syslog_host=dict(type="str"),
             ssh_policy=dict(type="dict"),
         ),
-        supports_check_mode=True,
+        AuditBackend,
+        {(ValueError, OSError): "audit failed: %s"},
     )
-    params = {name: module.params[name] for name in OPTION_NAMES}
-    try:
-        result = Auditor(Host(module), params).run()
-    except (ValueError, OSError) as exc:
-        module.fail_json(msg="audit failed: %s" % exc)
-    module.exit_json(changed=False, **result)
 
 
 if __name__ == "__main__":

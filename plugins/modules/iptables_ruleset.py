@@ -280,24 +280,27 @@ skipped_chains:
   sample: ["ipv6 filter DOCKER-USER"]
 """
 
-from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.ironclad.infra.plugins.module_utils._iptables_apply import (
     ApplyError,
     IptablesRuleset,
     argument_spec,
 )
+from ansible_collections.ironclad.infra.plugins.module_utils._module_runner import run_module
+
+
+def parameter_error(module):
+    if module.params["rollback_timeout"] < 0:
+        return "rollback_timeout must be 0 (off) or a number of seconds, not %d" % module.params["rollback_timeout"]
+    return None
+
+
+def apply_failure(exc, backend):
+    """An ApplyError carries result keys besides its message (rolled_back, the rejected payload)."""
+    return dict(msg=exc.msg, **exc.extra)
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    if module.params["rollback_timeout"] < 0:
-        module.fail_json(msg="rollback_timeout must be 0 (off) or a number of seconds, not %d"
-                         % module.params["rollback_timeout"])
-    try:
-        result = IptablesRuleset(module).run()
-    except ApplyError as exc:
-        module.fail_json(msg=exc.msg, **exc.extra)
-    module.exit_json(**result)
+    run_module(argument_spec(), IptablesRuleset, {ApplyError: apply_failure}, precheck=parameter_error)
 
 
 if __name__ == "__main__":

@@ -88,14 +88,13 @@ actions:
   sample: ["remount /dev/shm with noexec", "fstab /dev/shm: add line with nodev,nosuid,noexec"]
 """
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.ironclad.infra.plugins.module_utils._difference import DifferenceTracker
+from ansible_collections.ironclad.infra.plugins.module_utils._module_runner import run_module, tracked
 from ansible_collections.ironclad.infra.plugins.module_utils._mounts import MountOptions
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
+    run_module(
+        dict(
             mounts=dict(
                 type="list",
                 elements="dict",
@@ -110,15 +109,10 @@ def main():
             add_fstab_entries=dict(type="bool", default=True),
             remount=dict(type="bool", default=True),
         ),
-        supports_check_mode=True,
+        tracked(MountOptions),
+        {(ValueError, OSError): "%s"},
+        diff_mode_only=True,
     )
-    try:
-        result = MountOptions(module, DifferenceTracker()).run()
-    except (ValueError, OSError) as exc:
-        module.fail_json(msg=str(exc))
-    if not module._diff:
-        result.pop("diff", None)
-    module.exit_json(**result)
 
 
 if __name__ == "__main__":

@@ -84,14 +84,13 @@ actions:
   sample: ["enable profile ironclad-faillock (missing common-auth: pam_faillock.so authfail)"]
 """
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.ironclad.infra.plugins.module_utils._difference import DifferenceTracker
+from ansible_collections.ironclad.infra.plugins.module_utils._module_runner import run_module, tracked
 from ansible_collections.ironclad.infra.plugins.module_utils._pam import PamAuthUpdate, PamError
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
+    run_module(
+        dict(
             enable=dict(type="list", elements="str", default=[]),
             unix_hash=dict(
                 type="dict",
@@ -102,15 +101,10 @@ def main():
             ),
             force=dict(type="bool", default=False),
         ),
-        supports_check_mode=True,
+        tracked(PamAuthUpdate),
+        {(PamError, OSError): "%s"},
+        diff_mode_only=True,
     )
-    try:
-        result = PamAuthUpdate(module, DifferenceTracker()).run()
-    except (PamError, OSError) as exc:
-        module.fail_json(msg=str(exc))
-    if not module._diff:
-        result.pop("diff", None)
-    module.exit_json(**result)
 
 
 if __name__ == "__main__":

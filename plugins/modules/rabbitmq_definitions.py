@@ -260,7 +260,7 @@ rabbitmq_version:
   sample: 3.10.8
 """
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.ironclad.infra.plugins.module_utils._module_runner import run_module
 from ansible_collections.ironclad.infra.plugins.module_utils._rabbitmq_backend import DefinitionsBackend
 from ansible_collections.ironclad.infra.plugins.module_utils._rabbitmq_definitions import REMOVABLE_KINDS, DefinitionsError
 
@@ -313,12 +313,7 @@ def argument_spec():
 
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    try:
-        result = DefinitionsBackend(module).run()
-    except DefinitionsError as exc:
-        module.fail_json(msg=str(exc))
-    module.exit_json(**result)
+    run_module(argument_spec(), DefinitionsBackend, {DefinitionsError: "%s"})
 
 
 if __name__ == "__main__":

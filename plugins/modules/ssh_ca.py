@@ -118,34 +118,12 @@ actions:
   elements: str
 """
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.ironclad.infra.plugins.module_utils._ssh_cert import SshCertError
-from ansible_collections.ironclad.infra.plugins.module_utils._ssh_cert_backend import SshCaBackend
+from ansible_collections.ironclad.infra.plugins.module_utils._module_runner import run_module
+from ansible_collections.ironclad.infra.plugins.module_utils._ssh_cert_backend import CA_ARGUMENT_SPEC, ERRORS, SshCaBackend
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            path=dict(type="path", required=True),
-            passphrase=dict(type="str", no_log=True),
-            comment=dict(type="str", default="ironclad-ssh-ca"),
-            type=dict(type="str", choices=["host", "user"], default="host"),
-            validity_days=dict(type="int", default=365),
-            requests=dict(type="list", elements="dict", default=[], options=dict(
-                name=dict(type="str", required=True),
-                public_key=dict(type="str", required=True),
-                principals=dict(type="list", elements="str", required=True),
-                type=dict(type="str", choices=["host", "user"]),
-                validity_days=dict(type="int"),
-            )),
-        ),
-        supports_check_mode=True,
-    )
-    try:
-        result = SshCaBackend(module).run()
-    except (SshCertError, ValueError, OSError) as exc:
-        module.fail_json(msg=str(exc))
-    module.exit_json(**result)
+    run_module(CA_ARGUMENT_SPEC, SshCaBackend, ERRORS)
 
 
 if __name__ == "__main__":

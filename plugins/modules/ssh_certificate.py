@@ -113,31 +113,23 @@ actions:
   elements: str
 """
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.ironclad.infra.plugins.module_utils._ssh_cert import SshCertError
-from ansible_collections.ironclad.infra.plugins.module_utils._ssh_cert_backend import SshCertificateBackend
+from ansible_collections.ironclad.infra.plugins.module_utils._module_runner import run_module
+from ansible_collections.ironclad.infra.plugins.module_utils._ssh_cert_backend import (
+    CERTIFICATE_ARGUMENT_SPEC,
+    ERRORS,
+    SshCertificateBackend,
+)
+
+
+def parameter_error(module):
+    # Check mode may run before the CA exists (no key yet); a real run cannot judge certificates without it.
+    if not module.params["ca_public_keys"] and not module.check_mode:
+        return "ca_public_keys is empty; pass the public_key returned by ironclad.infra.ssh_ca"
+    return None
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            key_types=dict(type="list", elements="str", choices=["ed25519", "ecdsa", "rsa"], default=["ed25519"]),
-            principals=dict(type="list", elements="str", required=True),
-            ca_public_keys=dict(type="list", elements="str", required=True),
-            renew_before_days=dict(type="int", default=30),
-            certificates=dict(type="dict"),
-            ssh_dir=dict(type="path", default="/etc/ssh"),
-            certificate_mode=dict(type="raw", default="0644"),
-        ),
-        supports_check_mode=True,
-    )
-    if not module.params["ca_public_keys"] and not module.check_mode:
-        module.fail_json(msg="ca_public_keys is empty; pass the public_key returned by ironclad.infra.ssh_ca")
-    try:
-        result = SshCertificateBackend(module).run()
-    except (SshCertError, ValueError, OSError) as exc:
-        module.fail_json(msg=str(exc))
-    module.exit_json(**result)
+    run_module(CERTIFICATE_ARGUMENT_SPEC, SshCertificateBackend, ERRORS, precheck=parameter_error)
 
 
 if __name__ == "__main__":

@@ -243,7 +243,7 @@ lockout_guard:
            "reason": "connection 'community.docker.docker' does not log in through sshd, so this run cannot lock itself out; guard skipped"}
 """
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.ironclad.infra.plugins.module_utils._module_runner import run_module
 from ansible_collections.ironclad.infra.plugins.module_utils._sshd_config import SshdConfigManager
 
 
@@ -290,14 +290,18 @@ def argument_spec():
     )
 
 
-def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+def parameter_error(module):
+    """The file mode stays a string in the spec (YAML would read 0600 as the number 384)."""
     try:
         int(module.params["mode"], 8)
     except ValueError:
-        module.fail_json(msg="mode must be an octal string such as '0600', got %r" % module.params["mode"])
-    result = SshdConfigManager(module).run()
-    module.exit_json(**result)
+        return "mode must be an octal string such as '0600', got %r" % module.params["mode"]
+    return None
+
+
+def main():
+    # SshdConfigManager ends a failed run itself (module.fail_json), so it names no errors here.
+    run_module(argument_spec(), SshdConfigManager, precheck=parameter_error)
 
 
 if __name__ == "__main__":

@@ -114,14 +114,13 @@ actions:
   sample: ["/usr/bin/chfn: clear setuid (mode 4755 -> 0755)"]
 """
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.ironclad.infra.plugins.module_utils._difference import DifferenceTracker
 from ansible_collections.ironclad.infra.plugins.module_utils._file_modes import SetuidFiles
+from ansible_collections.ironclad.infra.plugins.module_utils._module_runner import run_module, tracked
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
+    run_module(
+        dict(
             allowed=dict(type="list", elements="path", default=[]),
             roots=dict(type="list", elements="path", default=["/"]),
             exclude=dict(type="list", elements="path"),
@@ -129,15 +128,10 @@ def main():
             policy=dict(type="str", choices=["strip", "report"], default="strip"),
             statoverride=dict(type="bool", default=True),
         ),
-        supports_check_mode=True,
+        tracked(SetuidFiles),
+        {OSError: "could not change a set-ID file: %s"},
+        diff_mode_only=True,
     )
-    try:
-        result = SetuidFiles(module, DifferenceTracker()).run()
-    except OSError as exc:
-        module.fail_json(msg="could not change a set-ID file: %s" % exc)
-    if not module._diff:
-        result.pop("diff", None)
-    module.exit_json(**result)
 
 
 if __name__ == "__main__":

@@ -100,31 +100,23 @@ actions:
   sample: ["write /etc/sysctl.d/99-zz-ironclad-hardening.conf", "set net.ipv4.conf.all.rp_filter = 1 (was 0)"]
 """
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.ironclad.infra.plugins.module_utils._difference import DifferenceTracker
+from ansible_collections.ironclad.infra.plugins.module_utils._module_runner import run_module, tracked
 from ansible_collections.ironclad.infra.plugins.module_utils._sysctl import SysctlError, SysctlSettings
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
+    run_module(
+        dict(
             settings=dict(type="dict", required=True),
             path=dict(type="path", default="/etc/sysctl.d/99-zz-ironclad-hardening.conf"),
             header=dict(type="str", default="Managed by ironclad.infra. Local changes will be overwritten."),
             apply=dict(type="bool", default=True),
             unavailable=dict(type="str", choices=["report", "fail"], default="report"),
         ),
-        supports_check_mode=True,
+        tracked(SysctlSettings),
+        {SysctlError: "%s", OSError: "could not write sysctl settings: %s"},
+        diff_mode_only=True,
     )
-    try:
-        result = SysctlSettings(module, DifferenceTracker()).run()
-    except SysctlError as exc:
-        module.fail_json(msg=str(exc))
-    except OSError as exc:
-        module.fail_json(msg="could not write sysctl settings: %s" % exc)
-    if not module._diff:
-        result.pop("diff", None)
-    module.exit_json(**result)
 
 
 if __name__ == "__main__":

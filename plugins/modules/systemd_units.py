@@ -102,8 +102,7 @@ actions:
   sample: ["enable fail2ban.service", "start fail2ban.service"]
 """
 
-from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.ironclad.infra.plugins.module_utils._difference import DifferenceTracker
+from ansible_collections.ironclad.infra.plugins.module_utils._module_runner import run_module, tracked
 from ansible_collections.ironclad.infra.plugins.module_utils._systemd_units import (
     ARGUMENT_SPEC,
     SystemdUnits,
@@ -112,15 +111,7 @@ from ansible_collections.ironclad.infra.plugins.module_utils._systemd_units impo
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=ARGUMENT_SPEC,
-        supports_check_mode=True,
-    )
-    try:
-        result = SystemdUnits(module, DifferenceTracker()).run()
-    except SystemdUnitsError as exc:
-        module.fail_json(msg=str(exc))
-    module.exit_json(**result)
+    run_module(ARGUMENT_SPEC, tracked(SystemdUnits), {SystemdUnitsError: "%s"})
 
 
 if __name__ == "__main__":

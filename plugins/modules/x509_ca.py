@@ -150,37 +150,13 @@ actions:
   elements: str
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-from ansible_collections.ironclad.infra.plugins.module_utils._x509 import CRYPTOGRAPHY_IMPORT_ERROR, PkiError
-from ansible_collections.ironclad.infra.plugins.module_utils._x509_backend import CaBackend
+from ansible_collections.ironclad.infra.plugins.module_utils._module_runner import run_module
+from ansible_collections.ironclad.infra.plugins.module_utils._x509_backend import ERRORS, REQUIRED_LIBRARY, CaBackend
+from ansible_collections.ironclad.infra.plugins.module_utils._x509_spec import CA_ARGUMENT_SPEC
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            path=dict(type="path", required=True),
-            passphrase=dict(type="str", no_log=True),
-            subject=dict(type="dict", default={"common_name": "Ironclad Root CA"}),
-            key_type=dict(type="str", choices=["ec", "rsa", "ed25519"], default="ec"),
-            key_curve=dict(type="str", choices=["secp256r1", "secp384r1", "secp521r1"], default="secp384r1"),
-            key_size=dict(type="int", default=4096),
-            validity_days=dict(type="int", default=3650),
-            path_length=dict(type="int"),
-            name_constraints_permitted=dict(type="list", elements="str", default=[]),
-            name_constraints_excluded=dict(type="list", elements="str", default=[]),
-            intermediate=dict(type="bool", default=False),
-            intermediate_subject=dict(type="dict"),
-            intermediate_validity_days=dict(type="int", default=1825),
-        ),
-        supports_check_mode=True,
-    )
-    if CRYPTOGRAPHY_IMPORT_ERROR is not None:
-        module.fail_json(msg=missing_required_lib("cryptography (Debian: python3-cryptography)"), exception=str(CRYPTOGRAPHY_IMPORT_ERROR))
-    try:
-        result = CaBackend(module).run()
-    except (PkiError, ValueError, OSError) as exc:
-        module.fail_json(msg=str(exc))
-    module.exit_json(**result)
+    run_module(CA_ARGUMENT_SPEC, CaBackend, ERRORS, required_library=REQUIRED_LIBRARY)
 
 
 if __name__ == "__main__":

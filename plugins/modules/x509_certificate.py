@@ -207,29 +207,33 @@ actions:
   elements: str
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-from ansible_collections.ironclad.infra.plugins.module_utils._x509 import CRYPTOGRAPHY_IMPORT_ERROR, PkiError
-from ansible_collections.ironclad.infra.plugins.module_utils._x509_backend import CertificateBackend
+from ansible_collections.ironclad.infra.plugins.module_utils._module_runner import run_module
+from ansible_collections.ironclad.infra.plugins.module_utils._x509 import CRYPTOGRAPHY_IMPORT_ERROR
+from ansible_collections.ironclad.infra.plugins.module_utils._x509_backend import ERRORS, REQUIRED_LIBRARY, CertificateBackend
 from ansible_collections.ironclad.infra.plugins.module_utils._x509_spec import CERTIFICATE_ARGUMENT_SPEC
 
 
+def answer_check_mode_without_library(module):
+    """A fresh host in check mode: the package task before this one did not really install the library.
+
+    Ends the run with what a real run would do instead of failing on the missing library (the runner
+    calls this before its library check). Returns None otherwise.
+    """
+    if CRYPTOGRAPHY_IMPORT_ERROR is not None and module.check_mode:
+        reason = "python3-cryptography is not installed yet, so nothing can be checked; a real run makes the key and issues a certificate"
+        module.exit_json(changed=True, issue_required=True, reasons=[reason], csr=None, certificate=None,
+                         subject_alt_names=module.params["subject_alt_names"], actions=[reason])
+    return None
+
+
 def main():
-    module = AnsibleModule(
-        argument_spec=CERTIFICATE_ARGUMENT_SPEC,
-        supports_check_mode=True,
+    run_module(
+        CERTIFICATE_ARGUMENT_SPEC,
+        CertificateBackend,
+        ERRORS,
+        required_library=REQUIRED_LIBRARY,
+        precheck=answer_check_mode_without_library,
     )
-    if CRYPTOGRAPHY_IMPORT_ERROR is not None:
-        if module.check_mode:
-            # A fresh host in check mode: the package task before this one did not really install the library.
-            reason = "python3-cryptography is not installed yet, so nothing can be checked; a real run makes the key and issues a certificate"
-            module.exit_json(changed=True, issue_required=True, reasons=[reason], csr=None, certificate=None,
-                             subject_alt_names=module.params["subject_alt_names"], actions=[reason])
-        module.fail_json(msg=missing_required_lib("cryptography (Debian: python3-cryptography)"), exception=str(CRYPTOGRAPHY_IMPORT_ERROR))
-    try:
-        result = CertificateBackend(module).run()
-    except (PkiError, ValueError, OSError) as exc:
-        module.fail_json(msg=str(exc))
-    module.exit_json(**result)
 
 
 if __name__ == "__main__":

@@ -131,35 +131,13 @@ actions:
   elements: str
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-from ansible_collections.ironclad.infra.plugins.module_utils._x509 import CRYPTOGRAPHY_IMPORT_ERROR, PkiError
-from ansible_collections.ironclad.infra.plugins.module_utils._x509_backend import SignBackend
+from ansible_collections.ironclad.infra.plugins.module_utils._module_runner import run_module
+from ansible_collections.ironclad.infra.plugins.module_utils._x509_backend import ERRORS, REQUIRED_LIBRARY, SignBackend
+from ansible_collections.ironclad.infra.plugins.module_utils._x509_spec import SIGN_ARGUMENT_SPEC
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            ca_path=dict(type="path", required=True),
-            passphrase=dict(type="str", no_log=True),
-            requests=dict(type="list", elements="dict", default=[], options=dict(
-                name=dict(type="str", required=True),
-                csr=dict(type="str", required=True),
-                subject_alt_names=dict(type="list", elements="str"),
-                validity_days=dict(type="int"),
-                extended_key_usage=dict(type="list", elements="str"),
-            )),
-            validity_days=dict(type="int", default=365),
-            extended_key_usage=dict(type="list", elements="str", default=["server", "client"]),
-        ),
-        supports_check_mode=True,
-    )
-    if CRYPTOGRAPHY_IMPORT_ERROR is not None:
-        module.fail_json(msg=missing_required_lib("cryptography (Debian: python3-cryptography)"), exception=str(CRYPTOGRAPHY_IMPORT_ERROR))
-    try:
-        result = SignBackend(module).run()
-    except (PkiError, ValueError, OSError) as exc:
-        module.fail_json(msg=str(exc))
-    module.exit_json(**result)
+    run_module(SIGN_ARGUMENT_SPEC, SignBackend, ERRORS, required_library=REQUIRED_LIBRARY)
 
 
 if __name__ == "__main__":

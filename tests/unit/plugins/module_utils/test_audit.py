@@ -5,7 +5,8 @@ import os
 import stat
 
 import pytest
-from ansible_collections.ironclad.infra.plugins.module_utils._audit import Auditor, installed_packages
+from ansible_collections.ironclad.infra.plugins.module_utils import _audit
+from ansible_collections.ironclad.infra.plugins.module_utils._audit import AuditBackend, Auditor, installed_packages
 from ansible_collections.ironclad.infra.plugins.module_utils._audit_defaults import DEFAULTS
 
 PWQUALITY_PROFILE = "Name: Pwquality\nPassword-Type: Primary\nPassword:\n\trequisite\tpam_pwquality.so retry=3\n"
@@ -332,3 +333,21 @@ def test_container_override(setting, expected):
     host = with_units(hardened_host())
     host.files["/run/systemd/container"] = "docker\n"
     assert Auditor(host, {"container": setting}).container == expected
+
+
+def test_backend_audits_with_the_module_options_and_never_changes(monkeypatch):
+    seen = {}
+
+    class RecordingAuditor:
+        def __init__(self, host, params):
+            seen["module"], seen["params"] = host.module, params
+
+        def run(self):
+            return {"score": 100.0, "failed_controls": []}
+
+    monkeypatch.setattr(_audit, "Auditor", RecordingAuditor)
+    module = type("Module", (), {"params": {"umask": "027", "banner_text": None}})()
+    backend = AuditBackend(module)
+    assert seen == {}  # nothing is read before run(), where the module's error handling applies
+    assert backend.run() == {"changed": False, "score": 100.0, "failed_controls": []}
+    assert seen["module"] is module and seen["params"] == {"umask": "027", "banner_text": None}
