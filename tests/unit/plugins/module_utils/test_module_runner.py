@@ -46,20 +46,22 @@ def _forget_backends():
     Backend.built = []
 
 
-def raising(exc):
+def built_with(**attributes):
+    """A back-end factory whose Backend gets ``attributes`` (``raises=...``, ``result=...``)."""
     def build(module):
         backend = Backend(module)
-        backend.raises = exc
+        for name, value in attributes.items():
+            setattr(backend, name, value)
         return backend
     return build
+
+
+def raising(exc):
+    return built_with(raises=exc)
 
 
 def returning(result):
-    def build(module):
-        backend = Backend(module)
-        backend.result = result
-        return backend
-    return build
+    return built_with(result=result)
 
 
 def run(capsys, args, *run_args, check_mode=False, diff=False, **run_kwargs):
