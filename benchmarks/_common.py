@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+import resource
 import subprocess
 import time
 
@@ -62,3 +63,17 @@ def playbook(inventory, path, env, *extra):
     if proc.returncode != 0:
         raise RuntimeError("%s failed:\n%s" % (path, output[-6000:]))
     return elapsed, output
+
+
+def cpu_seconds():
+    """CPU time (user + system) of the finished child processes so far: Ansible and what it started
+    on this machine (a local or docker connection's commands), not the lab hosts' own processes."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def machine_cpu_seconds():
+    """CPU time used by every process of the machine so far (user, nice, system, irq, softirq, steal)."""
+    with open("/proc/stat") as handle:
+        ticks = [int(v) for v in handle.readline().split()[1:]]
+    return (sum(ticks[:3]) + sum(ticks[5:8])) / os.sysconf("SC_CLK_TCK")

@@ -28,14 +28,14 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import resource
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from _common import ROOT, cpu_seconds
+
 FLOORS = {"first": 20.0, "rerun": 5.0}
 
 PLAY = """\
@@ -141,11 +141,6 @@ def write_inventory(workdir, count):
     with open(path, "w") as handle:
         handle.write("\n".join(lines) + "\n")
     return path
-
-
-def cpu_seconds():
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
 
 
 CPU = {}

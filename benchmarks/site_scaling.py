@@ -26,12 +26,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import sys
 import tempfile
 
-from _common import ROOT, ansible_env, playbook, recap
+from _common import ROOT, ansible_env, cpu_seconds, machine_cpu_seconds, playbook, recap
 
 NETWORK = {"lab_network": "ironclad-bench",
            "lab_ipam_config": [{"subnet": "172.31.214.0/24"}, {"subnet": "fd1c:1ad0:1ab1::/64"}]}
@@ -74,18 +73,6 @@ def write_baseline(workdir):
     with open(path, "w") as handle:
         json.dump([{"name": "Baseline", "hosts": "all", "gather_facts": False, "become": True, "tasks": tasks}], handle)
     return path
-
-
-def machine_cpu_seconds():
-    """CPU time used by every process of the machine so far (user, nice, system, irq, softirq, steal)."""
-    with open("/proc/stat") as handle:
-        ticks = [int(v) for v in handle.readline().split()[1:]]
-    return (sum(ticks[:3]) + sum(ticks[5:8])) / os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds():
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
 
 
 def timed_run(inventory, env, path="ironclad.infra.site"):
