@@ -24,7 +24,6 @@ from ansible_collections.ironclad.infra.plugins.plugin_utils._shortcut import Sh
 
 class ActionModule(ShortcutAction):
     module_name = "ironclad.infra.x509_certificate"
-    backend = state
     argument_spec = CERTIFICATE_ARGUMENT_SPEC
 
     def probe_command(self, params):
