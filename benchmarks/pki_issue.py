@@ -34,7 +34,7 @@ import sys
 import tempfile
 import time
 
-from _common import ROOT, cpu_seconds
+from _common import ROOT, ansible_env, cpu_seconds
 
 FLOORS = {"first": 20.0, "rerun": 5.0}
 
@@ -103,22 +103,10 @@ BASELINE = """\
 
 
 def collection_env(workdir, forks):
-    collections = subprocess.run(["bash", os.path.join(ROOT, "scripts", "collection-link.sh")], capture_output=True,
-                                 text=True, check=True).stdout.strip()
-    env = dict(os.environ)
-    env.update({
-        "ANSIBLE_COLLECTIONS_PATH": collections,
-        "ANSIBLE_PIPELINING": "1",
-        "ANSIBLE_FORKS": str(forks),
-        "ANSIBLE_HOST_KEY_CHECKING": "0",
-        "ANSIBLE_RETRY_FILES_ENABLED": "0",
-        "ANSIBLE_NOCOLOR": "1",
-        "ANSIBLE_LOCAL_TEMP": os.path.join(workdir, "ansible-tmp"),
-        "ANSIBLE_CALLBACKS_ENABLED": "ansible.posix.profile_tasks",
-        "PATH": os.path.join(ROOT, ".venv", "bin") + os.pathsep + env.get("PATH", ""),
-    })
-    env.pop("ANSIBLE_CONFIG", None)
-    return env
+    """The checkout's Ansible environment (_common.ansible_env) with this run's forks, a temporary
+    directory of its own and per-task timings (PKI_TASKS are read from them)."""
+    return ansible_env(ANSIBLE_FORKS=forks, ANSIBLE_LOCAL_TEMP=os.path.join(workdir, "ansible-tmp"),
+                       ANSIBLE_CALLBACKS_ENABLED="ansible.posix.profile_tasks")
 
 
 def write_inventory(workdir, count):
