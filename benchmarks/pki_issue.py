@@ -34,7 +34,7 @@ import sys
 import tempfile
 import time
 
-from _common import ROOT, ansible_env, cpu_seconds
+from _common import ROOT, ansible_env, cpu_seconds, sh
 
 FLOORS = {"first": 20.0, "rerun": 5.0}
 
@@ -162,9 +162,13 @@ def pki_task_seconds(output):
     return total
 
 
+def collection_on_path():
+    """Make this checkout importable as ansible_collections.ironclad.infra (the back ends run in-process)."""
+    sys.path.insert(0, sh(["bash", os.path.join(ROOT, "scripts", "collection-link.sh")]).stdout.strip())
+
+
 def verify(workdir, count):
-    sys.path.insert(0, subprocess.run(["bash", os.path.join(ROOT, "scripts", "collection-link.sh")], capture_output=True,
-                                      text=True, check=True).stdout.strip())
+    collection_on_path()
     from ansible_collections.ironclad.infra.plugins.module_utils import _x509 as x
 
     serials = {}
@@ -191,8 +195,7 @@ class _Module:
 def engine(workdir, count):
     """The same PKI work without Ansible: the module backends called in this process (no per-host task,
     no module start-up). Returns (first, rerun) seconds."""
-    sys.path.insert(0, subprocess.run(["bash", os.path.join(ROOT, "scripts", "collection-link.sh")], capture_output=True,
-                                      text=True, check=True).stdout.strip())
+    collection_on_path()
     from ansible_collections.ironclad.infra.plugins.module_utils._x509_backend import (
         CaBackend,
         CertificateBackend,
