@@ -50,7 +50,7 @@ options:
     type: path
     default: /etc/fstab
   persist:
-    description: Also write the options to O(fstab). Containers do not use fstab; pass V(false) there.
+    description: Also write the options to O(fstab), so that they hold after a reboot (systemd-remount-fs applies them to C(/proc), C(/dev) and C(/dev/shm) at boot, in a container too).
     type: bool
     default: true
   add_fstab_entries:
@@ -70,7 +70,6 @@ EXAMPLES = r"""
       - {path: /tmp, options: [nodev, nosuid, noexec]}
       - {path: /dev/shm, options: [nodev, nosuid, noexec]}
       - {path: /var/tmp, options: [nodev, nosuid, noexec]}
-    persist: "{{ ansible_facts.virtualization_type != 'docker' }}"
 """
 
 RETURN = r"""

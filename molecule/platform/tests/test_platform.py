@@ -14,7 +14,7 @@ import os
 import uuid
 
 import pytest
-import testinfra
+from lab_hosts import on, run_json
 from playbook_runs import ansible_playbook
 from testinfra.utils.ansible_runner import AnsibleRunner
 
@@ -39,17 +39,6 @@ with open(os.path.join(SCENARIO_DIR, "files", "netprobe.py"), encoding="utf-8") 
     NETPROBE = handle.read()
 with open(os.path.join(SCENARIO_DIR, "files", "amqp_cross.py"), encoding="utf-8") as handle:
     AMQP_CROSS = handle.read()
-
-
-def on(name):
-    return testinfra.get_host("docker://" + name)
-
-
-def run_json(name, script, *args):
-    """Run a probe script on a scenario host (given to python3 -c, not copied there); return its JSON."""
-    result = on(name).run("python3 -c %s " + " ".join(["%s"] * len(args)), script, *[str(a) for a in args])
-    assert result.rc == 0, (name, args, result.stdout, result.stderr)
-    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def tcp(source, targets):
