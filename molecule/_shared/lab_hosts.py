@@ -34,6 +34,16 @@ def on(name):
     return testinfra.get_host("docker://" + name)
 
 
+def name_of(host):
+    """The scenario host name of a testinfra host (its docker:// or ansible:// backend name)."""
+    return host.backend.name
+
+
+def peer_of(host, names):
+    """Another host of ``names`` than ``host``, as a testinfra host: the client of a two-host check."""
+    return on(next(name for name in names if name != name_of(host)))
+
+
 def run_json(name, script, *args):
     """Run a probe script on a scenario host (given to python3 -c, not copied there); return its JSON."""
     result = on(name).run("python3 -c %s " + " ".join(["%s"] * len(args)), script, *[str(a) for a in args])

@@ -9,9 +9,10 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 
 import pytest
-import testinfra
+from lab_hosts import name_of, on
 from playbook_runs import ansible_playbook, changed_tasks, recap
 from testinfra.utils.ansible_runner import AnsibleRunner
 
@@ -45,21 +46,9 @@ except Exception as exc:
 """
 
 
-def peer(name):
-    return testinfra.get_host("docker://" + name)
-
-
 def fetch(name, url, cert=""):
     """Fetch ``url`` from lab host ``name``; return the client's one-line verdict."""
-    return peer(name).check_output("python3 -c %s %s %s" % (_quote(CLIENT), url, cert))
-
-
-def _quote(text):
-    return "'" + text.replace("'", "'\"'\"'") + "'"
-
-
-def hostname_of(host):
-    return host.backend.name
+    return on(name).check_output("python3 -c %s %s %s" % (shlex.quote(CLIENT), url, cert))
 
 
 def docker_info(host):
@@ -88,7 +77,7 @@ def test_default_bridge_takes_its_subnet_from_the_pool(host):
 
 
 def test_container_from_the_imported_image_runs_and_its_output_is_read_back(host):
-    marker = "hello-from-%s" % hostname_of(host)
+    marker = "hello-from-%s" % name_of(host)
     assert host.check_output("docker run --rm %s echo %s" % (IMAGE, marker)) == marker
 
 
@@ -134,12 +123,12 @@ def test_dockerd_takes_its_settings_from_daemon_json_only(host):
 # --- published port, DOCKER-USER policy, firewall ---------------------------------------------------
 
 def test_published_port_is_reachable_from_the_allowed_host(host):
-    verdict = fetch(ALLOWED, "http://%s:8080/" % hostname_of(host))
-    assert verdict == "OK 200 hello from a container on %s" % hostname_of(host)
+    verdict = fetch(ALLOWED, "http://%s:8080/" % name_of(host))
+    assert verdict == "OK 200 hello from a container on %s" % name_of(host)
 
 
 def test_published_port_is_blocked_for_other_hosts(host):
-    verdict = fetch(BLOCKED, "http://%s:8080/" % hostname_of(host))
+    verdict = fetch(BLOCKED, "http://%s:8080/" % name_of(host))
     assert verdict.startswith("ERROR"), verdict
 
 
@@ -152,23 +141,23 @@ def test_containers_reach_other_lab_hosts(host, client_web_server):
 # --- TLS API ------------------------------------------------------------------------------------------
 
 def test_tls_api_answers_a_client_with_a_ca_signed_certificate(host):
-    verdict = fetch(ALLOWED, "https://%s:2376/version" % hostname_of(host), "pki")
+    verdict = fetch(ALLOWED, "https://%s:2376/version" % name_of(host), "pki")
     assert verdict.startswith("OK 200 "), verdict
     assert json.loads(verdict.split(" ", 2)[2])["ApiVersion"]
 
 
 def test_tls_api_refuses_a_client_without_certificate(host):
-    verdict = fetch(ALLOWED, "https://%s:2376/version" % hostname_of(host))
+    verdict = fetch(ALLOWED, "https://%s:2376/version" % name_of(host))
     assert verdict.startswith("ERROR"), verdict
 
 
 def test_tls_api_refuses_a_self_signed_client_certificate(host, self_signed_client):
-    verdict = fetch(ALLOWED, "https://%s:2376/version" % hostname_of(host), self_signed_client)
+    verdict = fetch(ALLOWED, "https://%s:2376/version" % name_of(host), self_signed_client)
     assert verdict.startswith("ERROR"), verdict
 
 
 def test_tls_api_port_is_closed_to_hosts_outside_the_admin_group(host):
-    verdict = fetch(BLOCKED, "https://%s:2376/version" % hostname_of(host), "pki")
+    verdict = fetch(BLOCKED, "https://%s:2376/version" % name_of(host), "pki")
     assert verdict.startswith("ERROR"), verdict
 
 
@@ -176,7 +165,7 @@ def test_docker_cli_talks_to_the_tls_api(host):
     """The docker CLI over TCP with the host's PKI certificate, as a remote admin would use it."""
     out = host.check_output(
         "docker --tlsverify --tlscacert %s/ca.crt --tlscert %s/host.crt --tlskey %s/host.key "
-        "-H tcp://%s:2376 version --format '{{.Server.Os}}'" % (PKI, PKI, PKI, hostname_of(host)))
+        "-H tcp://%s:2376 version --format '{{.Server.Os}}'" % (PKI, PKI, PKI, name_of(host)))
     assert out == "linux"
 
 
@@ -185,7 +174,7 @@ def test_docker_cli_talks_to_the_tls_api(host):
 @pytest.fixture(scope="module")
 def client_web_server():
     """A tiny HTTP server on the allowed client for outbound container traffic."""
-    client = peer(ALLOWED)
+    client = on(ALLOWED)
     client.check_output("mkdir -p /srv/www && echo outbound-ok > /srv/www/marker.txt")
     client.run("systemctl stop ironclad-probe-web.service 2>/dev/null; systemctl reset-failed ironclad-probe-web.service 2>/dev/null")
     client.check_output("systemd-run --unit ironclad-probe-web --working-directory /srv/www python3 -m http.server 8000")
@@ -198,7 +187,7 @@ def client_web_server():
 @pytest.fixture(scope="module")
 def self_signed_client():
     """A client certificate not signed by the collection's CA, on the allowed client."""
-    client = peer(ALLOWED)
+    client = on(ALLOWED)
     base = "/root/self-signed"
     client.check_output("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 "
                         "-subj /CN=intruder -keyout %s.key -out %s.crt 2>/dev/null" % (base, base))
@@ -208,7 +197,7 @@ def self_signed_client():
 # --- playbook runs: invalid setting, check mode -------------------------------------------------------
 
 def daemon_state(name):
-    h = peer(name)
+    h = on(name)
     return {
         "daemon.json": h.check_output("sha256sum /etc/docker/daemon.json"),
         "pid": h.check_output("systemctl show --property MainPID --value docker.service"),
@@ -228,13 +217,13 @@ def test_invalid_daemon_setting_is_refused_and_the_daemon_keeps_working():
     assert "log-opts.max-size: '10 parsecs' is not a size" in output
     for name in DOCKER_HOSTS:
         assert daemon_state(name) == before[name], "daemon.json or dockerd changed on %s" % name
-        assert peer(name).check_output("docker inspect web --format '{{.State.Running}}'") == "true"
+        assert on(name).check_output("docker inspect web --format '{{.State.Running}}'") == "true"
         assert fetch(ALLOWED, "http://%s:8080/" % name).startswith("OK 200")
 
 
 def test_setting_dockerd_refuses_at_start_is_rolled_back():
     before = {name: daemon_state(name)["daemon.json"] for name in DOCKER_HOSTS}
-    started = {name: peer(name).check_output("docker inspect web --format '{{.State.StartedAt}}'") for name in DOCKER_HOSTS}
+    started = {name: on(name).check_output("docker inspect web --format '{{.State.StartedAt}}'") for name in DOCKER_HOSTS}
     run = ansible_playbook("rollback.yml")
     output = run.stdout + run.stderr
     assert run.returncode != 0, output[-3000:]
@@ -243,7 +232,7 @@ def test_setting_dockerd_refuses_at_start_is_rolled_back():
         message = next((m for m in failures if "did not start" in m), output[-3000:])
         assert "the previous file was restored and Docker restarted with it" in message, message
         assert "prerequisites for driver not satisfied" in message, message
-        h = peer(name)
+        h = on(name)
         assert daemon_state(name)["daemon.json"] == before[name]
         assert "~" not in h.check_output("ls /etc/docker"), "the backup of daemon.json was left behind"
         assert docker_info(h)["Driver"] == "vfs"
@@ -279,7 +268,7 @@ def firewall_reapplied():
 def test_firewall_apply_keeps_container_networking(firewall_reapplied, client_web_server):
     """Not per host (it would run before the check-mode test): one apply, then every Docker host."""
     for name in DOCKER_HOSTS:
-        host = peer(name)
+        host = on(name)
         assert "ironclad-test-reapply" in host.check_output("iptables -S INPUT")
         assert "--to-destination" in host.check_output("iptables -t nat -S DOCKER")
         assert fetch(ALLOWED, "http://%s:8080/" % name).startswith("OK 200")

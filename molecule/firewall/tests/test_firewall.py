@@ -15,7 +15,7 @@ import re
 import socket
 
 import pytest
-import testinfra
+from lab_hosts import on
 from playbook_runs import ansible_playbook, recap
 from testinfra.utils.ansible_runner import AnsibleRunner
 
@@ -29,14 +29,10 @@ NO_SSH_CLIENT = "ict-firewall-client-d12"
 testinfra_hosts = ["docker://" + name for name in FIREWALLS]
 
 
-def peer(name):
-    return testinfra.get_host("docker://" + name)
-
-
 def addresses(name):
     """The global IPv4 and IPv6 (ULA) address of a lab host on the scenario network."""
     found = {}
-    for text in peer(name).interface("eth0").addresses:
+    for text in on(name).interface("eth0").addresses:
         ip = ipaddress.ip_address(text)
         if ip.is_link_local:
             continue
@@ -46,7 +42,7 @@ def addresses(name):
 
 
 def probe(client, *specs):
-    out = peer(client).check_output("python3 /usr/local/bin/fw-probe %s" % " ".join(specs))
+    out = on(client).check_output("python3 /usr/local/bin/fw-probe %s" % " ".join(specs))
     return json.loads(out)
 
 

@@ -15,7 +15,7 @@ import shlex
 import textwrap
 
 import pytest
-import testinfra
+from lab_hosts import name_of, on, peer_of
 from playbook_runs import ansible_playbook, recap
 from testinfra.utils.ansible_runner import AnsibleRunner
 
@@ -82,19 +82,6 @@ PAM_CLIENT = textwrap.dedent('''
 ''')
 
 PAM_SERVICE = "@include common-auth\n@include common-account\n@include common-password\n@include common-session\n"
-
-
-def name_of(host):
-    return host.backend.name
-
-
-def peer_of(host):
-    other = next(name for name in HOSTS if name != name_of(host))
-    return testinfra.get_host("docker://" + other)
-
-
-def address_of(host):
-    return host.check_output("hostname -I").split()[0]
 
 
 def pam(host, user, action, password):
@@ -253,7 +240,7 @@ def test_container_skips_are_reported_not_failed(host):
 
 
 def test_fail2ban_bans_a_peer_that_guesses_user_names(host):
-    peer = peer_of(host)
+    peer = peer_of(host, HOSTS)
     # The peer connects by name, over IPv6 or IPv4: whichever address it uses gets banned.
     peer_addresses = peer.check_output("hostname -I").split()
     # A ban drops packets of connections already open too: bound every attempt in time.
@@ -313,7 +300,7 @@ def test_check_mode_on_the_converged_hosts_reports_no_change():
 
 
 def state_of(name):
-    host = testinfra.get_host("docker://" + name)
+    host = on(name)
     return host.check_output("sha256sum /etc/login.defs /etc/security/pwquality.conf /etc/security/faillock.conf "
                              "/etc/pam.d/common-auth /etc/pam.d/common-password /etc/cron.allow")
 

@@ -8,10 +8,11 @@ against the scenario inventory; the renewal test re-issues certificates, so it c
 from __future__ import annotations
 
 import os
+import shlex
 import time
 
 import pytest
-import testinfra
+from lab_hosts import on
 from playbook_runs import ansible_playbook, recap
 from testinfra.utils.ansible_runner import AnsibleRunner
 
@@ -39,14 +40,6 @@ except Exception as exc:
 """
 
 
-def peer(name):
-    return testinfra.get_host("docker://" + name)
-
-
-def quote(text):
-    return "'" + text.replace("'", "'\"'\"'") + "'"
-
-
 def playbook(*extra_args):
     """Run converge.yml against the scenario inventory; return (rc, output, {host: changed})."""
     run = ansible_playbook("converge.yml", *extra_args)
@@ -55,11 +48,11 @@ def playbook(*extra_args):
 
 
 def serial(name):
-    return peer(name).check_output("openssl x509 -in %s/host.crt -noout -serial" % PKI)
+    return on(name).check_output("openssl x509 -in %s/host.crt -noout -serial" % PKI)
 
 
 def digests(name):
-    return peer(name).check_output("cd %s && sha256sum %s" % (PKI, " ".join(FILES)))
+    return on(name).check_output("cd %s && sha256sum %s" % (PKI, " ".join(FILES)))
 
 
 # --- every host --------------------------------------------------------------------------------------
@@ -98,7 +91,7 @@ def test_pkcs12_keystore_opens_and_holds_key_certificate_and_chain(host):
 
 @pytest.fixture(scope="module")
 def tls_server():
-    server = peer(SERVER)
+    server = on(SERVER)
     server.run("systemctl stop pki-tls-probe 2>/dev/null; systemctl reset-failed pki-tls-probe 2>/dev/null")
     # The HAProxy-style bundle (key + full chain) serves as both certificate and key.
     server.check_output(
@@ -115,7 +108,7 @@ def tls_server():
 
 
 def tls_from_client(address, name):
-    return peer(CLIENT).check_output("python3 -c %s %s %s" % (quote(TLS_CLIENT), address, name))
+    return on(CLIENT).check_output("python3 -c %s %s %s" % (shlex.quote(TLS_CLIENT), address, name))
 
 
 def test_tls_handshake_between_hosts_checks_the_hostname(tls_server):
@@ -125,7 +118,7 @@ def test_tls_handshake_between_hosts_checks_the_hostname(tls_server):
 
 
 def test_tls_handshake_by_ip_address(tls_server):
-    address = peer(SERVER).check_output("hostname -I").split()[0]
+    address = on(SERVER).check_output("hostname -I").split()[0]
     assert tls_from_client(address, address).startswith("OK")
 
 
@@ -161,4 +154,4 @@ def test_raising_the_renewal_threshold_reissues_exactly_once():
     assert changed == {name: 0 for name in HOSTS}, output[-3000:]
     assert {name: serial(name) for name in HOSTS} == renewed
     for name in HOSTS:  # the new certificates live 365 days
-        assert peer(name).run("openssl x509 -in %s/host.crt -noout -checkend %s", PKI, str(300 * 86400)).rc == 0
+        assert on(name).run("openssl x509 -in %s/host.crt -noout -checkend %s", PKI, str(300 * 86400)).rc == 0
