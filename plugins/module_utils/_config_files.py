@@ -21,14 +21,12 @@ from __future__ import annotations
 
 import base64
 import difflib
-import grp
 import os
-import pwd
 import re
 import shlex
 import stat
-import tempfile
 
+from ansible_collections.ironclad.infra.plugins.module_utils._common.files import group_id, read_file, user_id, write_file
 from ansible_collections.ironclad.infra.plugins.module_utils._difference import DifferenceTracker
 
 __metaclass__ = type
@@ -243,11 +241,7 @@ class LocalFilesystem:
             return []
 
     def read(self, path):
-        try:
-            with open(path, "rb") as handle:
-                return handle.read().decode("utf-8", "surrogateescape")
-        except FileNotFoundError:
-            return None
+        return read_file(path, encoding="utf-8", errors="surrogateescape", newline="")
 
     def lstat(self, path):
         try:
@@ -259,18 +253,7 @@ class LocalFilesystem:
         os.makedirs(path, mode=0o755, exist_ok=True)
 
     def write(self, path, text, mode, uid, gid):
-        directory = os.path.dirname(path)
-        fd, tmp = tempfile.mkstemp(prefix=".ironclad-", dir=directory)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(text.encode("utf-8", "surrogateescape"))
-            os.chmod(tmp, mode)
-            os.chown(tmp, uid, gid)
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        write_file(path, text, mode, uid, gid)
 
     def chown(self, path, uid, gid):
         os.chown(path, uid, gid)
@@ -281,19 +264,8 @@ class LocalFilesystem:
     def remove(self, path):
         os.unlink(path)
 
-    def uid(self, owner):
-        if owner is None:
-            return None
-        if isinstance(owner, int) or str(owner).isdigit():
-            return int(owner)
-        return pwd.getpwnam(owner).pw_uid
-
-    def gid(self, group):
-        if group is None:
-            return None
-        if isinstance(group, int) or str(group).isdigit():
-            return int(group)
-        return grp.getgrnam(group).gr_gid
+    uid = staticmethod(user_id)
+    gid = staticmethod(group_id)
 
 
 class ConfigFiles:
@@ -338,7 +310,7 @@ class ConfigFiles:
         return uid, gid
 
     def run(self):
-        entries = [normalise_entry(e, i) for i, e in enumerate(self.module.params["files"] or [])]
+        entries = [normalise_entry(e, i) for i, e in enumerate(self.module.params["files"])]
         paths = [e["path"] for e in entries]
         duplicates = sorted({p for p in paths if paths.count(p) > 1})
         if duplicates:
@@ -430,7 +402,7 @@ _PROBE_FUNCTIONS = (
 
 
 def _probe_targets(params):
-    entries = [normalise_entry(e, i) for i, e in enumerate(params.get("files") or [])]
+    entries = [normalise_entry(e, i) for i, e in enumerate(params["files"])]
     files = [e["path"] for e in entries]
     trees = sorted({p for e in entries if e["unless_found"] for p in e["unless_found"]["paths"]})
     owners = sorted({str(e["owner"]) for e in entries if e["owner"] is not None and not str(e["owner"]).isdigit()})

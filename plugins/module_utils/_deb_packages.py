@@ -80,9 +80,9 @@ def plan(states, present, absent):
 
 def probe_command(params):
     """A shell command printing the status stanzas of the packages named in params (shortcut probe)."""
-    names = list(params.get("present") or []) + list(params.get("absent") or [])
+    names = list(params["present"]) + list(params["absent"])
     validate_names(names, "present/absent")
-    if params.get("update_cache") or not names:
+    if params["update_cache"] or not names:
         return None
     quoted = " ".join(shlex.quote(n) for n in names)
     return "dpkg-query -W -f=%s -- %s 2>/dev/null; true" % (shlex.quote(PROBE_FORMAT), quoted)
@@ -90,7 +90,7 @@ def probe_command(params):
 
 def unchanged_result(params, stdout):
     """The module's no-change result when the probed status needs no install and no purge, else None."""
-    to_install, to_purge = plan(parse_status(stdout), list(params.get("present") or []), list(params.get("absent") or []))
+    to_install, to_purge = plan(parse_status(stdout), list(params["present"]), list(params["absent"]))
     if to_install or to_purge:
         return None
     return {"changed": False, "installed": [], "purged": [], "cache_updated": False, "actions": []}
@@ -120,7 +120,7 @@ class DebPackages:
 
     def _apt(self, args, what):
         apt_get = self.module.get_bin_path("apt-get", required=True)
-        lock = int(self.module.params.get("lock_timeout") or 0)
+        lock = self.module.params["lock_timeout"]
         command = [apt_get, "-q", "-y", "-o", "DPkg::Lock::Timeout=%d" % lock, *args]
         environ = {"DEBIAN_FRONTEND": "noninteractive", "NEEDRESTART_MODE": "l"}
         rc, out, err = self.module.run_command(command, environ_update=environ)
@@ -130,8 +130,8 @@ class DebPackages:
 
     def run(self):
         params = self.module.params
-        present = list(params.get("present") or [])
-        absent = list(params.get("absent") or [])
+        present = list(params["present"])
+        absent = list(params["absent"])
         validate_names(present, "present")
         validate_names(absent, "absent")
         to_install, to_purge = plan(parse_status(self.read(STATUS_FILE)), present, absent)
@@ -139,11 +139,11 @@ class DebPackages:
         if to_install:
             self.tracker.add("install", None, to_install, action="install %s" % " ".join(to_install))
         if to_purge:
-            verb = "purge" if params.get("purge", True) else "remove"
+            verb = "purge" if params["purge"] else "remove"
             self.tracker.add("purge", to_purge, None, action="%s %s" % (verb, " ".join(to_purge)))
         age = self.age()
-        stale = age is None or age > int(params.get("cache_valid_time") or 0)
-        need_update = bool(to_install) and (params.get("update_cache") or stale)
+        stale = age is None or age > params["cache_valid_time"]
+        need_update = bool(to_install) and (params["update_cache"] or stale)
         if need_update:
             self.tracker.add_action("apt-get update")
         if not self.module.check_mode:
@@ -152,11 +152,11 @@ class DebPackages:
                 updated = True
             if to_install:
                 options = ["-o", "Dpkg::Options::=--force-confdef", "-o", "Dpkg::Options::=--force-confold"]
-                if not params.get("install_recommends", False):
+                if not params["install_recommends"]:
                     options.append("--no-install-recommends")
                 self._apt(["install", *options, "--", *to_install], "install")
             if to_purge:
-                self._apt(["purge" if params.get("purge", True) else "remove", "--", *to_purge], "purge")
+                self._apt(["purge" if params["purge"] else "remove", "--", *to_purge], "purge")
         return {
             "changed": self.tracker.changed,
             "installed": to_install,

@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import tempfile
 
+from ansible_collections.ironclad.infra.plugins.module_utils._common.files import read_file, write_file
 from ansible_collections.ironclad.infra.plugins.module_utils._difference import DifferenceTracker
 from ansible_collections.ironclad.infra.plugins.module_utils._docker_daemon import (
     compare,
@@ -108,11 +109,9 @@ class DaemonConfigManager:
         self.validation["dockerd"] = "ok (dockerd %s)" % format_version(self.dockerd_version or ())
 
     def _read_current(self):
-        path = self.params["path"]
-        if not os.path.exists(path):
+        text = read_file(self.params["path"], encoding="utf-8")
+        if text is None:
             return None, None
-        with open(path) as handle:
-            text = handle.read()
         return text, parse(text)
 
     # ---- the run -------------------------------------------------------------------------------------
@@ -168,8 +167,4 @@ class DaemonConfigManager:
         directory = os.path.dirname(path) or "."
         if not os.path.isdir(directory):
             raise DaemonConfigError("%s does not exist; create it first (the docker role does)" % directory)
-        fd, tmp = tempfile.mkstemp(prefix=".daemon.", suffix=".json", dir=directory)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text)
-        os.chmod(tmp, 0o644)
-        self.module.atomic_move(tmp, path)
+        write_file(path, text, 0o644, move=self.module.atomic_move)

@@ -15,6 +15,8 @@ from __future__ import annotations
 import os
 import stat
 
+from ansible_collections.ironclad.infra.plugins.module_utils._common.files import group_id, user_id
+
 __metaclass__ = type
 
 SETID_BITS = stat.S_ISUID | stat.S_ISGID
@@ -194,15 +196,7 @@ def classify_setuid(found, allowed):
 
 
 def _lookup_ids(owner, group):
-    import grp
-    import pwd
-
-    uid = gid = None
-    if owner is not None:
-        uid = int(owner) if str(owner).isdigit() else pwd.getpwnam(str(owner)).pw_uid
-    if group is not None:
-        gid = int(group) if str(group).isdigit() else grp.getgrnam(str(group)).gr_gid
-    return uid, gid
+    return user_id(owner), group_id(group)
 
 
 class FileModes:
@@ -303,11 +297,11 @@ class SetuidFiles:
         excludes = params.get("exclude")
         if excludes is None:
             excludes = DEFAULT_SETUID_EXCLUDES
-        found = self.finder(roots, excludes, params.get("same_filesystem", True))
-        allowed, unexpected = classify_setuid(found, params.get("allowed") or [])
+        found = self.finder(roots, excludes, params["same_filesystem"])
+        allowed, unexpected = classify_setuid(found, params["allowed"])
         warnings = []
         stripped = []
-        if params.get("policy", "strip") == "strip":
+        if params["policy"] == "strip":
             for item in unexpected:
                 path = item["path"]
                 old = int(item["mode"], 8)
@@ -319,7 +313,7 @@ class SetuidFiles:
                     continue
                 st = os.lstat(path)
                 os.chmod(path, new)
-                if params.get("statoverride", True):
+                if params["statoverride"]:
                     note = self._statoverride(path, new, st)
                     if note:
                         warnings.append(note)

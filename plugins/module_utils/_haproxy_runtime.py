@@ -301,7 +301,7 @@ class ServerStateManager:
             return self._finish(result)
 
         # Going to maintenance from serving: drain first (unless told not to), so sessions end on their own.
-        drain_first = wanted == "maint" and current["state"] == "ready" and params.get("drain_first", True)
+        drain_first = wanted == "maint" and current["state"] == "ready" and params["drain_first"]
         action = "drain %s, then set it to maint" % self._name if drain_first else "set %s to %s" % (self._name, wanted)
         self.tracker.add("%s.state" % self._name, current["state"], wanted, action=action)
         result["state"] = wanted

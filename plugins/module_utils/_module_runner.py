@@ -31,6 +31,10 @@ its own::
 - ``diff_mode_only``: drop the back end's ``diff`` unless the task runs with ``--diff``; for the
   back ends that always compute it (big file diffs), so a normal run does not return it.
 
+An option given as null (``vhosts: null``, or a variable that renders to None) gets its spec default
+(:func:`fill_null_defaults`), as AnsibleModule alone would leave it None: back ends read
+``module.params[name]`` and never restate a default.
+
 A back end may also return ``failed=True`` with a result (haproxy_server_state: sessions left after
 the wait); the task then fails with that whole result.
 """
@@ -52,6 +56,21 @@ def tracked(backend_class):
     return build
 
 
+def fill_null_defaults(params, argument_spec):
+    """Give every option that is None in ``params`` its spec default, when the spec has one (recursively)."""
+    for name, spec in argument_spec.items():
+        value = params.get(name)
+        if value is None and spec.get("default") is not None:
+            params[name] = spec["default"]
+        elif spec.get("options") and isinstance(value, dict):
+            fill_null_defaults(value, spec["options"])
+        elif spec.get("options") and isinstance(value, list):
+            for item in value:
+                if isinstance(item, dict):
+                    fill_null_defaults(item, spec["options"])
+    return params
+
+
 def run_module(argument_spec, backend, errors=None, *, required_library=None, precheck=None, diff_mode_only=False, **module_kwargs):
     """Run one module: parse the arguments, run the back end, and end in exit_json or fail_json.
 
@@ -59,6 +78,7 @@ def run_module(argument_spec, backend, errors=None, *, required_library=None, pr
     arguments.
     """
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True, **module_kwargs)
+    fill_null_defaults(module.params, argument_spec)
     if precheck is not None:
         _fail_with(module, precheck(module))
     if required_library is not None:

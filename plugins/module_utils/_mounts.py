@@ -137,7 +137,7 @@ class MountOptions:
         new_fstab = fstab
         skipped = []
         remounts = []
-        for index, entry in enumerate(params["mounts"] or []):
+        for index, entry in enumerate(params["mounts"]):
             point = entry.get("path")
             wanted = list(entry.get("options") or [])
             bad = [o for o in wanted if not supported_option(o)]
@@ -149,12 +149,12 @@ class MountOptions:
                 skipped.append({"path": point, "reason": "not a separate mount point here"})
                 continue
             missing = missing_options(info["options"], wanted)
-            if missing and params.get("remount", True):
+            if missing and params["remount"]:
                 self.tracker.add("%s.live" % point, ",".join(sorted(o for o in info["options"] if supported_option(o))),
                                  ",".join(wanted), action="remount %s with %s" % (point, ",".join(missing)))
                 remounts.append((point, wanted))
-            if params.get("persist", True) and fstab is not None:
-                add = {"source": info["source"], "fstype": info["fstype"]} if params.get("add_fstab_entries", True) else None
+            if params["persist"] and fstab is not None:
+                add = {"source": info["source"], "fstype": info["fstype"]} if params["add_fstab_entries"] else None
                 new_fstab, action = edit_fstab(new_fstab, point, wanted, add)
                 if action:
                     self.tracker.add("%s.fstab" % point, None, ",".join(wanted), action=action)

@@ -229,7 +229,7 @@ class PamAuthUpdate:
 
     def run(self):
         params = self.module.params
-        names = list(params.get("enable") or [])
+        names = list(params["enable"])
         missing = self._missing(names)
         for name, lines in sorted(missing.items()):
             self.tracker.add("profile.%s" % name, "inactive", "active",

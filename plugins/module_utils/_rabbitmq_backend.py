@@ -86,14 +86,14 @@ class DefinitionsBackend:
         current = parse_export(self.ctl.export_definitions())
         planner = Planner(
             current,
-            vhosts=params.get("vhosts") or [],
-            users=params.get("users") or [],
-            policies=params.get("policies") or [],
-            protected_users=params.get("protected_users") or [],
-            protected_vhosts=params.get("protected_vhosts") or [],
-            remove_undeclared=params.get("remove_undeclared") or [],
+            vhosts=params["vhosts"],
+            users=params["users"],
+            policies=params["policies"],
+            protected_users=params["protected_users"],
+            protected_vhosts=params["protected_vhosts"],
+            remove_undeclared=params["remove_undeclared"],
             delete_vhosts_with_queues=params.get("delete_vhosts_with_queues"),
-            extra_policy_keys=params.get("extra_policy_keys") or [],
+            extra_policy_keys=params["extra_policy_keys"],
             has_update_vhost_metadata=self._has_update_vhost_metadata(current["version"]),
         )
         commands = planner.plan()

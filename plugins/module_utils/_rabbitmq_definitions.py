@@ -6,7 +6,7 @@
 Pure functions of data in, data out: the desired vhosts, users (with their permissions) and policies
 are validated and normalised, compared with what ``rabbitmqctl export_definitions`` reports, and the
 differences are turned into an ordered list of ``rabbitmqctl`` commands. Nothing here runs a command;
-``_rabbitmq_definitions_backend.py`` does that.
+``_rabbitmq_backend.py`` (``DefinitionsBackend``) does that.
 
 Used by the ``rabbitmq_definitions`` module and by the ``rabbitmq_definitions_errors`` filter, so that
 the role rejects a malformed policy or a permission on an unknown vhost before anything changes.

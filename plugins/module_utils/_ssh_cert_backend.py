@@ -10,8 +10,9 @@ __metaclass__ = type
 import os
 
 from ansible_collections.ironclad.infra.plugins.module_utils import _ssh_cert as s
+from ansible_collections.ironclad.infra.plugins.module_utils._common.files import read_file
 from ansible_collections.ironclad.infra.plugins.module_utils._difference import DifferenceTracker
-from ansible_collections.ironclad.infra.plugins.module_utils._x509_files import FileSpec, ensure_file, read_bytes
+from ansible_collections.ironclad.infra.plugins.module_utils._x509_files import FileSpec, ensure_file
 
 CA_KEY = "ssh_ca"
 CA_PUB = "ssh_ca.pub"
@@ -60,7 +61,7 @@ class SshCaBackend:
         key_path, pub_path = os.path.join(path, CA_KEY), os.path.join(path, CA_PUB)
         requests = []
         seen = set()
-        for index, request in enumerate(p.get("requests") or []):
+        for index, request in enumerate(p["requests"]):
             name = request.get("name") or "requests[%d]" % index
             if name in seen:
                 raise s.SshCertError("request name %r appears twice" % name)
@@ -75,7 +76,7 @@ class SshCaBackend:
             requests.append((name, request["public_key"], principals, request.get("type") or p["type"],
                              request.get("validity_days") or p["validity_days"]))
 
-        key_pem = read_bytes(key_path)
+        key_pem = read_file(key_path)
         check = self.module.check_mode
         key = None
         if key_pem is None:
@@ -124,7 +125,7 @@ class SshCertificateBackend:
         principals = [str(x) for x in p["principals"]]
         if not principals:
             raise s.SshCertError("principals is empty; a host certificate needs the names clients connect to")
-        ca_keys = [line for line in p.get("ca_public_keys") or [] if line]
+        ca_keys = [line for line in p["ca_public_keys"] if line]
         for line in ca_keys:
             s.public_key_blob(line)
         given = p.get("certificates") or {}
@@ -136,12 +137,12 @@ class SshCertificateBackend:
         for key_type in p["key_types"]:
             pub_path = os.path.join(p["ssh_dir"], "ssh_host_%s_key.pub" % key_type)
             cert_path = os.path.join(p["ssh_dir"], "ssh_host_%s_key-cert.pub" % key_type)
-            pub = read_bytes(pub_path)
+            pub = read_file(pub_path)
             if pub is None:
                 raise s.SshCertError("the host key %s does not exist; generate it (ssh-keygen -A) or drop %s from key_types"
                                      % (pub_path, key_type))
             pub_line = pub.decode("ascii").strip()
-            current = read_bytes(cert_path)
+            current = read_file(cert_path)
             current_line = current.decode("ascii").strip() if current else None
             if key_type in given:
                 line = given[key_type].strip()

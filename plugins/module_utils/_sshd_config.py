@@ -28,6 +28,7 @@ import re
 import shutil
 import tempfile
 
+from ansible_collections.ironclad.infra.plugins.module_utils._common.files import read_file, write_file
 from ansible_collections.ironclad.infra.plugins.module_utils._difference import DifferenceTracker
 from ansible_collections.ironclad.infra.plugins.module_utils._ssh_algorithms import (
     filter_moduli,
@@ -298,9 +299,9 @@ def effective_mismatches(settings, effective, host_key_map=None):
 # --------------------------------------------------------------------------------------------------
 
 def _read(path):
+    """The file's text, or None when it is missing or cannot be read."""
     try:
-        with open(path, encoding="utf-8", errors="surrogateescape") as handle:
-            return handle.read()
+        return read_file(path, encoding="utf-8", errors="surrogateescape")
     except OSError:
         return None
 
@@ -369,7 +370,7 @@ class SshdConfigManager:
         host_key_map = {}
         plans = []
         wanted_paths = set()
-        for item in self.params.get("host_keys") or []:
+        for item in self.params["host_keys"]:
             path = item["path"]
             wanted_paths.add(path)
             key_type = item["type"]
@@ -510,7 +511,7 @@ class SshdConfigManager:
     def run(self):
         params = self.params
         path = params["path"]
-        settings = dict(params["settings"] or {})
+        settings = dict(params["settings"])
         if params.get("host_keys") and not any(str(k).lower() == "hostkey" for k in settings):
             settings["HostKey"] = [item["path"] for item in params["host_keys"]]
         if params.get("banner") and params["banner"].get("path") and not any(str(k).lower() == "banner" for k in settings):
@@ -557,7 +558,7 @@ class SshdConfigManager:
                         "sshd would not use the wanted values, nothing was changed: %s. A file included by %s "
                         "(e.g. %s) or a default probably sets them; remove them there"
                         % ("; ".join("%s is %s, wanted %s" % (k, g, w) for k, w, g in mismatches), path,
-                           ", ".join(params.get("include") or []) or "an Include"),
+                           ", ".join(params["include"]) or "an Include"),
                         config=text,
                     )
                 self.result["effective"] = {k: v for k, v in effective.items() if k in VERIFY_KEYWORDS}
@@ -591,12 +592,8 @@ class SshdConfigManager:
         return mapped
 
     def _write(self, path, content, mode):
-        directory = os.path.dirname(path) or "/"
-        handle, tmp = tempfile.mkstemp(prefix=".ironclad-", dir=directory)
-        with os.fdopen(handle, "w", encoding="utf-8", errors="surrogateescape") as out:
-            out.write(content)
-        os.chmod(tmp, mode)
-        self.module.atomic_move(tmp, path)
+        # atomic_move gives the new file the mode of the one it replaces: set the wanted one after it.
+        write_file(path, content, mode, move=self.module.atomic_move)
         os.chmod(path, mode)
 
     def _apply(self, path, text, host_key_map, removals, moduli_text, banner_text):

@@ -195,7 +195,7 @@ class SysctlSettings:
         path = params["path"]
         wanted_text = render_file(settings, params.get("header"))
         current_text = self.fs.read(path)
-        if params.get("apply", True):
+        if params["apply"]:
             to_apply, skipped, _unchanged = plan_runtime(settings, self.procsys)
         else:
             to_apply, skipped = {}, []

@@ -153,7 +153,7 @@ def units_report(names, status):
 def probe_command(params):
     """The module's ``systemctl show`` as one shell command (shortcut probe); None when it must run."""
     units = normalise_units(params["units"])
-    if params.get("daemon_reload") or not units:
+    if params["daemon_reload"] or not units:
         return None
     return " ".join(shlex.quote(word) for word in show_command("systemctl", [u["name"] for u in units]))
 

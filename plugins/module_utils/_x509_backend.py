@@ -20,8 +20,9 @@ import os
 
 from ansible_collections.ironclad.infra.plugins.module_utils import _x509 as x
 from ansible_collections.ironclad.infra.plugins.module_utils import _x509_state as state
+from ansible_collections.ironclad.infra.plugins.module_utils._common.files import read_file, write_if_different
 from ansible_collections.ironclad.infra.plugins.module_utils._difference import DifferenceTracker
-from ansible_collections.ironclad.infra.plugins.module_utils._x509_files import FileSpec, ensure_file, read_bytes, write_atomic
+from ansible_collections.ironclad.infra.plugins.module_utils._x509_files import FileSpec, ensure_file
 
 # What the modules end in fail_json (with the exception's text) instead of a traceback: invalid input
 # and files that cannot be read or written (see _module_runner).
@@ -46,13 +47,13 @@ def load_ca(path, passphrase, need_key=True):
     Raises PkiError when files are missing, the passphrase does not open a key, a key does not belong to
     its certificate, or the CA has expired.
     """
-    root_pem = read_bytes(_ca_file(path, ROOT_CERT))
+    root_pem = read_file(_ca_file(path, ROOT_CERT))
     if root_pem is None:
         raise x.PkiError("no CA in %s (%s missing); create it with ironclad.infra.x509_ca first" % (path, ROOT_CERT))
     root = x.load_certificate(root_pem, _ca_file(path, ROOT_CERT))
     chain = [root]
     signing, key_name = root, ROOT_KEY
-    inter_pem = read_bytes(_ca_file(path, INTERMEDIATE_CERT))
+    inter_pem = read_file(_ca_file(path, INTERMEDIATE_CERT))
     if inter_pem is not None:
         signing, key_name = x.load_certificate(inter_pem, _ca_file(path, INTERMEDIATE_CERT)), INTERMEDIATE_KEY
         chain = [signing, root]
@@ -62,7 +63,7 @@ def load_ca(path, passphrase, need_key=True):
     key = None
     if need_key:
         key_path = _ca_file(path, key_name)
-        key_pem = read_bytes(key_path)
+        key_pem = read_file(key_path)
         if key_pem is None:
             raise x.PkiError("the CA key %s is missing; the CA in %s cannot sign" % (key_path, path))
         key = x.load_private_key(key_pem, passphrase, "the CA key %s" % key_path)
@@ -96,8 +97,8 @@ class CaBackend:
         check = self.module.check_mode
         files = []
 
-        root_cert_pem = read_bytes(_ca_file(path, ROOT_CERT))
-        root_key_pem = read_bytes(_ca_file(path, ROOT_KEY))
+        root_cert_pem = read_file(_ca_file(path, ROOT_CERT))
+        root_key_pem = read_file(_ca_file(path, ROOT_KEY))
         if (root_cert_pem is None) != (root_key_pem is None):
             raise x.PkiError("the CA in %s is incomplete: %s and %s must both exist (restore the missing one, or move "
                              "the directory away to create a new CA)" % (path, ROOT_CERT, ROOT_KEY))
@@ -123,10 +124,10 @@ class CaBackend:
 
         signing = root
         chain = [root] if root is not None else []
-        inter_cert_pem = read_bytes(_ca_file(path, INTERMEDIATE_CERT))
+        inter_cert_pem = read_file(_ca_file(path, INTERMEDIATE_CERT))
         if inter_cert_pem is not None:
             inter = x.load_certificate(inter_cert_pem, _ca_file(path, INTERMEDIATE_CERT))
-            inter_key_pem = read_bytes(_ca_file(path, INTERMEDIATE_KEY))
+            inter_key_pem = read_file(_ca_file(path, INTERMEDIATE_KEY))
             if inter_key_pem is None:
                 raise x.PkiError("%s exists without %s" % (_ca_file(path, INTERMEDIATE_CERT), _ca_file(path, INTERMEDIATE_KEY)))
             inter_key = x.load_private_key(inter_key_pem, passphrase, "the CA key %s" % _ca_file(path, INTERMEDIATE_KEY))
@@ -190,7 +191,7 @@ class SignBackend:
         p = self.params
         prepared = []
         seen = set()
-        for index, request in enumerate(p.get("requests") or []):
+        for index, request in enumerate(p["requests"]):
             name = request.get("name") or "requests[%d]" % index
             if name in seen:
                 raise x.PkiError("request name %r appears twice; every request needs its own name" % name)
@@ -260,7 +261,7 @@ class CertificateBackend:
         x.eku_oids(eku)
         x.build_name(p.get("subject"))
 
-        ca_certs = x.load_certificates(p.get("ca_chain") or [], "ca_chain")
+        ca_certs = x.load_certificates(p["ca_chain"], "ca_chain")
         issuer = chain = root = None
         if ca_certs:
             issuer = ca_certs[0]
@@ -276,7 +277,7 @@ class CertificateBackend:
         FileSpec("check", p["privatekey_path"], b"", p["privatekey_mode"], owner, group)
 
         # --- private key ---------------------------------------------------------------------------
-        key_pem = read_bytes(p["privatekey_path"])
+        key_pem = read_file(p["privatekey_path"])
         key = None
         wanted_key = x.wanted_key_description(p["key_type"], p["key_curve"], p["key_size"])
         if key_pem is not None:
@@ -292,7 +293,7 @@ class CertificateBackend:
                 key_pem = x.private_key_pem(key)
 
         # --- certificate ---------------------------------------------------------------------------
-        current_pem = read_bytes(p["certificate_path"])
+        current_pem = read_file(p["certificate_path"])
         current = None
         if current_pem is not None:
             try:
@@ -378,7 +379,7 @@ class CertificateBackend:
             return
         files = {}
         for name in state.managed_paths(self.params):
-            content = read_bytes(name)
+            content = read_file(name)
             if content is None:
                 return
             st = os.stat(name)
@@ -386,8 +387,7 @@ class CertificateBackend:
         record = state.build_state(self.params, x.not_valid_after(leaf).timestamp(),
                                    min(x.not_valid_after(c) for c in chain).timestamp(), files, x.certificate_info(leaf))
         content = json.dumps(record, sort_keys=True).encode("utf-8")
-        if read_bytes(path) != content:
-            write_atomic(path, content, 0o600)
+        write_if_different(path, content, 0o600, make_dirs=True)
 
     def _check_signed(self, leaf, key, issuer, sans):
         if key is None:

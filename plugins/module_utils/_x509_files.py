@@ -8,41 +8,20 @@ from __future__ import annotations
 
 __metaclass__ = type
 
-import grp
 import os
-import pwd
 import stat
-import tempfile
+
+from ansible_collections.ironclad.infra.plugins.module_utils._common.files import group_id, read_file, user_id, write_file
 
 
-def read_bytes(path):
-    try:
-        with open(path, "rb") as handle:
-            return handle.read()
-    except FileNotFoundError:
-        return None
-
-
-def _uid(owner):
-    if owner is None or owner == "":
+def _owner_id(name, lookup, what, option):
+    """The id of a user or group for os.chown: -1 (leave it) when not given; ValueError when unknown."""
+    if name is None or name == "":
         return -1
-    if isinstance(owner, int) or str(owner).isdigit():
-        return int(owner)
     try:
-        return pwd.getpwnam(owner).pw_uid
+        return lookup(name)
     except KeyError:
-        raise ValueError("user %r does not exist on this host; create it first or choose another owner" % owner) from None
-
-
-def _gid(group):
-    if group is None or group == "":
-        return -1
-    if isinstance(group, int) or str(group).isdigit():
-        return int(group)
-    try:
-        return grp.getgrnam(group).gr_gid
-    except KeyError:
-        raise ValueError("group %r does not exist on this host; create it first or choose another group" % group) from None
+        raise ValueError("%s %r does not exist on this host; create it first or choose another %s" % (what, name, option)) from None
 
 
 def _mode(mode):
@@ -59,8 +38,8 @@ class FileSpec:
         self.path = path
         self.content = content
         self.mode = _mode(mode)
-        self.uid = _uid(owner)
-        self.gid = _gid(group)
+        self.uid = _owner_id(owner, user_id, "user", "owner")
+        self.gid = _owner_id(group, group_id, "group", "group")
         self.secret = secret
         # Optional predicate(existing_bytes) -> bool: content is equivalent although bytes differ
         # (a PKCS#12 file is re-encrypted with a new salt each time it is written).
@@ -69,7 +48,7 @@ class FileSpec:
 
 def ensure_file(spec, tracker, check_mode):
     """Make ``spec.path`` hold ``spec.content`` with its mode/owner; record what changes. Returns True if changed."""
-    existing = read_bytes(spec.path)
+    existing = read_file(spec.path)
     content_ok = existing is not None and (existing == spec.content or (spec.same is not None and spec.same(existing)))
     changes = []
     if existing is None:
@@ -95,28 +74,5 @@ def ensure_file(spec, tracker, check_mode):
                 os.chown(spec.path, spec.uid, spec.gid)
         return bool(changes)
     if not check_mode:
-        write_atomic(spec.path, spec.content, spec.mode, spec.uid, spec.gid)
+        write_file(spec.path, spec.content, spec.mode, spec.uid, spec.gid, make_dirs=True)
     return True
-
-
-def write_atomic(path, content, mode, uid=-1, gid=-1):
-    """Write ``content`` to a temporary file beside ``path`` (mode and owner set first), then rename it."""
-    directory = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(directory):
-        os.makedirs(directory, 0o755)
-    fd, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), dir=directory)
-    try:
-        os.fchmod(fd, mode)
-        if uid != -1 or gid != -1:
-            os.fchown(fd, uid, gid)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(content)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise

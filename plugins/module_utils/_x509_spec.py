@@ -4,7 +4,9 @@
 """Argument specs of the X.509 modules (x509_ca, x509_sign, x509_certificate).
 
 Kept apart from the backends so the controller-side action plugin of x509_certificate imports its
-spec without loading ``cryptography`` in every worker process.
+spec without loading ``cryptography`` in every worker process. The options that several of them share
+(:func:`key_options`, :func:`extended_key_usage`) are documented once, in the doc fragment
+``ironclad.infra._x509`` (plugins/doc_fragments/_x509.py).
 """
 
 from __future__ import annotations
@@ -12,9 +14,10 @@ from __future__ import annotations
 __metaclass__ = type
 
 
-def _key_options(curve, size):
-    """Options of a new key. A CA key and a host key are made by the same code, so they offer the
-    same types and curves; only the defaults differ (stronger for the long-lived CA)."""
+def key_options(curve, size):
+    """Options of a new key (doc fragment ``ironclad.infra._x509.key``). A CA key and a host key are made
+    by the same code, so they offer the same types and curves; only the defaults differ (stronger for
+    the long-lived CA)."""
     return dict(
         key_type=dict(type="str", choices=["ec", "rsa", "ed25519"], default="ec"),
         key_curve=dict(type="str", choices=["secp256r1", "secp384r1", "secp521r1"], default=curve),
@@ -22,11 +25,16 @@ def _key_options(curve, size):
     )
 
 
+def extended_key_usage():
+    """The extended key usages of issued certificates (doc fragment ``ironclad.infra._x509.extended_key_usage``)."""
+    return dict(type="list", elements="str", default=["server", "client"])
+
+
 CA_ARGUMENT_SPEC = dict(
     path=dict(type="path", required=True),
     passphrase=dict(type="str", no_log=True),
     subject=dict(type="dict", default={"common_name": "Ironclad Root CA"}),
-    **_key_options(curve="secp384r1", size=4096),
+    **key_options(curve="secp384r1", size=4096),
     validity_days=dict(type="int", default=3650),
     path_length=dict(type="int"),
     name_constraints_permitted=dict(type="list", elements="str", default=[]),
@@ -47,7 +55,7 @@ SIGN_ARGUMENT_SPEC = dict(
         extended_key_usage=dict(type="list", elements="str"),
     )),
     validity_days=dict(type="int", default=365),
-    extended_key_usage=dict(type="list", elements="str", default=["server", "client"]),
+    extended_key_usage=extended_key_usage(),
 )
 
 CERTIFICATE_ARGUMENT_SPEC = dict(
@@ -60,10 +68,10 @@ CERTIFICATE_ARGUMENT_SPEC = dict(
     pkcs12_path=dict(type="path"),
     pkcs12_passphrase=dict(type="str", no_log=True),
     pkcs12_friendly_name=dict(type="str"),
-    **_key_options(curve="secp256r1", size=3072),
+    **key_options(curve="secp256r1", size=3072),
     subject=dict(type="dict"),
     subject_alt_names=dict(type="list", elements="str", required=True),
-    extended_key_usage=dict(type="list", elements="str", default=["server", "client"]),
+    extended_key_usage=extended_key_usage(),
     renew_before_days=dict(type="int", default=30),
     ca_chain=dict(type="list", elements="str", required=True),
     certificate=dict(type="str"),

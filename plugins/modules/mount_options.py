@@ -50,7 +50,9 @@ options:
     type: path
     default: /etc/fstab
   persist:
-    description: Also write the options to O(fstab), so that they hold after a reboot (systemd-remount-fs applies them to C(/proc), C(/dev) and C(/dev/shm) at boot, in a container too).
+    description:
+      - Also write the options to O(fstab), so that they hold after a reboot (systemd-remount-fs
+        applies them to C(/proc), C(/dev) and C(/dev/shm) at boot, in a container too).
     type: bool
     default: true
   add_fstab_entries:

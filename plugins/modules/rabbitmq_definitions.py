@@ -262,7 +262,12 @@ rabbitmq_version:
 
 from ansible_collections.ironclad.infra.plugins.module_utils._module_runner import run_module
 from ansible_collections.ironclad.infra.plugins.module_utils._rabbitmq_backend import DefinitionsBackend
-from ansible_collections.ironclad.infra.plugins.module_utils._rabbitmq_definitions import REMOVABLE_KINDS, DefinitionsError
+from ansible_collections.ironclad.infra.plugins.module_utils._rabbitmq_definitions import (
+    APPLY_TO,
+    QUEUE_TYPES,
+    REMOVABLE_KINDS,
+    DefinitionsError,
+)
 
 
 def argument_spec():
@@ -273,7 +278,7 @@ def argument_spec():
             state=dict(type="str", choices=["present", "absent"], default="present"),
             description=dict(type="str"),
             tags=dict(type="list", elements="str"),
-            default_queue_type=dict(type="str", choices=["classic", "quorum", "stream"]),
+            default_queue_type=dict(type="str", choices=list(QUEUE_TYPES)),
         )),
         users=dict(type="list", elements="dict", default=[], options=dict(
             name=dict(type="str", required=True),
@@ -298,7 +303,7 @@ def argument_spec():
             vhost=dict(type="str", default="/"),
             state=dict(type="str", choices=["present", "absent"], default="present"),
             pattern=dict(type="str"),
-            apply_to=dict(type="str", choices=["all", "queues", "exchanges", "classic_queues", "quorum_queues", "streams"], default="all"),
+            apply_to=dict(type="str", choices=list(APPLY_TO), default="all"),
             priority=dict(type="int", default=0),
             definition=dict(type="dict"),
         )),

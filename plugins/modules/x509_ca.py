@@ -21,8 +21,6 @@ description:
   - Returns the CA chain, which M(ironclad.infra.x509_certificate) and M(ironclad.infra.x509_sign) take.
 author:
   - ironclad.infra contributors (@ironclad)
-requirements:
-  - cryptography >= 38 (Debian package C(python3-cryptography))
 attributes:
   check_mode:
     support: full
@@ -51,19 +49,9 @@ options:
         V(email_address).
     type: dict
     default: {common_name: Ironclad Root CA}
-  key_type:
-    description: Type of the CA keys.
-    type: str
-    choices: [ec, rsa, ed25519]
-    default: ec
   key_curve:
-    description: Curve of EC keys.
-    type: str
-    choices: [secp256r1, secp384r1, secp521r1]
     default: secp384r1
   key_size:
-    description: Size of RSA keys in bits.
-    type: int
     default: 4096
   validity_days:
     description: Lifetime of the root CA certificate in days.
@@ -94,6 +82,9 @@ options:
     description: Lifetime of the intermediate CA certificate in days (never beyond the root's).
     type: int
     default: 1825
+extends_documentation_fragment:
+  - ironclad.infra._x509
+  - ironclad.infra._x509.key
 seealso:
   - module: ironclad.infra.x509_sign
   - module: ironclad.infra.x509_certificate

@@ -34,8 +34,6 @@ description:
     would change; on any difference, or when the certificate enters its renewal window, the module runs.
 author:
   - ironclad.infra contributors (@ironclad)
-requirements:
-  - cryptography >= 38 (Debian package C(python3-cryptography))
 attributes:
   check_mode:
     support: full
@@ -76,19 +74,9 @@ options:
   pkcs12_friendly_name:
     description: Friendly name (alias) of the key entry in the PKCS#12 keystore.
     type: str
-  key_type:
-    description: Type of a new private key. An existing key of another type is kept (with a warning).
-    type: str
-    choices: [ec, rsa, ed25519]
-    default: ec
   key_curve:
-    description: Curve of a new EC key.
-    type: str
-    choices: [secp256r1, secp384r1, secp521r1]
     default: secp256r1
   key_size:
-    description: Size of a new RSA key in bits.
-    type: int
     default: 3072
   subject:
     description:
@@ -102,11 +90,6 @@ options:
     type: list
     elements: str
     required: true
-  extended_key_usage:
-    description: Extended key usages the certificate must carry (V(server), V(client), ... or dotted OIDs).
-    type: list
-    elements: str
-    default: [server, client]
   renew_before_days:
     description: Re-issue the certificate when fewer than this many days of its lifetime remain.
     type: int
@@ -135,6 +118,10 @@ options:
     description: Mode of the certificate, chain, full chain and CA certificate files.
     type: raw
     default: "0644"
+extends_documentation_fragment:
+  - ironclad.infra._x509
+  - ironclad.infra._x509.key
+  - ironclad.infra._x509.extended_key_usage
 seealso:
   - module: ironclad.infra.x509_ca
   - module: ironclad.infra.x509_sign

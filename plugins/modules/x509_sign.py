@@ -23,8 +23,6 @@ description:
   - Nothing is written on the CA host; the certificates are returned.
 author:
   - ironclad.infra contributors (@ironclad)
-requirements:
-  - cryptography >= 38 (Debian package C(python3-cryptography))
 attributes:
   check_mode:
     support: full
@@ -72,11 +70,9 @@ options:
     description: Lifetime of issued certificates in days (never beyond the CA's).
     type: int
     default: 365
-  extended_key_usage:
-    description: Extended key usages (V(server), V(client), V(code_signing), V(email_protection), or dotted OIDs).
-    type: list
-    elements: str
-    default: [server, client]
+extends_documentation_fragment:
+  - ironclad.infra._x509
+  - ironclad.infra._x509.extended_key_usage
 seealso:
   - module: ironclad.infra.x509_ca
   - module: ironclad.infra.x509_certificate

@@ -18,6 +18,7 @@ from ansible_collections.ironclad.infra.plugins.module_utils._config_files impor
     unchanged_result,
 )
 from ansible_collections.ironclad.infra.plugins.module_utils._difference import DifferenceTracker
+from conftest import FakeModule
 
 LOGIN_DEFS = """# login.defs
 MAIL_DIR        /var/mail
@@ -29,10 +30,8 @@ UMASK 002
 """
 
 
-class FakeModule:
-    def __init__(self, files, check_mode=False):
-        self.params = {"files": files}
-        self.check_mode = check_mode
+def config_module(files, check_mode=False):
+    return FakeModule("config_files", {"files": files}, check_mode=check_mode)
 
 
 def test_edit_settings_replaces_first_key_keeps_comments_and_drops_duplicates():
@@ -94,21 +93,21 @@ def test_run_writes_edits_removes_and_is_idempotent(tmp_path):
         {"path": str(tmp_path / "sub" / "new.conf"), "content": "x = 1\n", "mode": "0600"},
         {"path": str(deny), "state": "absent"},
     ]
-    result = ConfigFiles(FakeModule(files), DifferenceTracker()).run()
+    result = ConfigFiles(config_module(files), DifferenceTracker()).run()
     assert result["changed"] is True
     assert "UMASK 027" in defs.read_text()
     new = tmp_path / "sub" / "new.conf"
     assert new.read_text() == "x = 1\n" and stat.S_IMODE(os.stat(new).st_mode) == 0o600
     assert not deny.exists()
     assert len(result["diff"]) == 3
-    again = ConfigFiles(FakeModule(files), DifferenceTracker()).run()
+    again = ConfigFiles(config_module(files), DifferenceTracker()).run()
     assert again["changed"] is False and again["actions"] == []
 
 
 def test_check_mode_changes_nothing(tmp_path):
     target = tmp_path / "f"
     target.write_text("old\n")
-    result = ConfigFiles(FakeModule([{"path": str(target), "content": "new\n"}], check_mode=True), DifferenceTracker()).run()
+    result = ConfigFiles(config_module([{"path": str(target), "content": "new\n"}], check_mode=True), DifferenceTracker()).run()
     assert result["changed"] is True
     assert target.read_text() == "old\n"
 
@@ -117,7 +116,7 @@ def test_mode_only_change_is_reported_and_applied(tmp_path):
     target = tmp_path / "f"
     target.write_text("same\n")
     os.chmod(target, 0o644)
-    result = ConfigFiles(FakeModule([{"path": str(target), "content": "same\n", "mode": "0600"}]), DifferenceTracker()).run()
+    result = ConfigFiles(config_module([{"path": str(target), "content": "same\n", "mode": "0600"}]), DifferenceTracker()).run()
     assert result["changed"] is True
     assert result["files"][0]["actions"] == ["mode 0644 -> 0600"]
     assert stat.S_IMODE(os.stat(target).st_mode) == 0o600
@@ -130,14 +129,14 @@ def test_unknown_owner_fails_before_any_file_is_written(tmp_path):
         {"path": str(tmp_path / "second"), "content": "y\n", "owner": "no-such-user-ironclad"},
     ]
     with pytest.raises(ConfigFilesError, match="owner 'no-such-user-ironclad' does not exist"):
-        ConfigFiles(FakeModule(files), DifferenceTracker()).run()
+        ConfigFiles(config_module(files), DifferenceTracker()).run()
     assert not first.exists()
 
 
 def test_duplicate_paths_are_refused(tmp_path):
     path = str(tmp_path / "x")
     with pytest.raises(ConfigFilesError, match="each path may appear once"):
-        ConfigFiles(FakeModule([{"path": path, "content": "a"}, {"path": path, "content": "b"}]), DifferenceTracker()).run()
+        ConfigFiles(config_module([{"path": path, "content": "a"}, {"path": path, "content": "b"}]), DifferenceTracker()).run()
 
 
 # --- shortcut of the action plugin: the module's plan over files read by one shell probe ------------
@@ -174,7 +173,7 @@ def converged_tree(tmp_path):
 def test_shortcut_answers_like_the_module_on_a_converged_tree(converged_tree):
     params = _normalised(converged_tree)
     result = unchanged_result(params, _probe(params))
-    module = ConfigFiles(FakeModule(params["files"]), DifferenceTracker()).run()
+    module = ConfigFiles(config_module(converged_tree), DifferenceTracker()).run()  # normalised the same way
     assert module["changed"] is False
     assert result == module
 

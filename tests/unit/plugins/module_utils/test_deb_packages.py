@@ -10,6 +10,7 @@ from ansible_collections.ironclad.infra.plugins.module_utils._deb_packages impor
     unchanged_result,
 )
 from ansible_collections.ironclad.infra.plugins.module_utils._difference import DifferenceTracker
+from conftest import FakeModule
 
 STATUS = """Package: aide
 Status: install ok installed
@@ -27,19 +28,8 @@ Architecture: amd64
 """
 
 
-class FakeModule:
-    def __init__(self, check_mode=False, **params):
-        self.params = {"present": [], "absent": [], "purge": True, "install_recommends": False,
-                       "update_cache": False, "cache_valid_time": 3600, "lock_timeout": 300, **params}
-        self.check_mode = check_mode
-        self.commands = []
-
-    def get_bin_path(self, name, required=False):
-        return "/usr/bin/" + name
-
-    def run_command(self, argv, environ_update=None):
-        self.commands.append(argv)
-        return 0, "", ""
+def apt_module(check_mode=False, **params):
+    return FakeModule("deb_packages", params, check_mode=check_mode)
 
 
 def run(module, status=STATUS, age=10):
@@ -55,13 +45,13 @@ def test_plan_installs_missing_and_purges_installed_or_leftover():
 
 
 def test_nothing_to_do_runs_no_command():
-    module = FakeModule(present=["aide", "libc6"], absent=["rsh-client"])
+    module = apt_module(present=["aide", "libc6"], absent=["rsh-client"])
     result = run(module)
     assert result["changed"] is False and module.commands == []
 
 
 def test_install_and_purge_in_one_command_each_without_update_when_lists_are_fresh():
-    module = FakeModule(present=["aide", "fail2ban", "chkrootkit"], absent=["telnet"])
+    module = apt_module(present=["aide", "fail2ban", "chkrootkit"], absent=["telnet"])
     result = run(module, age=60)
     verbs = [c[c.index("-o") + 2] for c in module.commands]
     assert verbs == ["install", "purge"]
@@ -73,14 +63,14 @@ def test_install_and_purge_in_one_command_each_without_update_when_lists_are_fre
 
 @pytest.mark.parametrize("age, forced", [(None, False), (7200, False), (10, True)])
 def test_update_when_lists_are_missing_old_or_forced(age, forced):
-    module = FakeModule(present=["fail2ban"], update_cache=forced)
+    module = apt_module(present=["fail2ban"], update_cache=forced)
     result = run(module, age=age)
     assert result["cache_updated"] is True
     assert module.commands[0][-1] == "update"
 
 
 def test_check_mode_reports_only():
-    module = FakeModule(check_mode=True, present=["fail2ban"], absent=["telnet"])
+    module = apt_module(check_mode=True, present=["fail2ban"], absent=["telnet"])
     result = run(module, age=None)
     assert result["changed"] is True and module.commands == []
     assert result["actions"] == ["install fail2ban", "purge telnet", "apt-get update"]
@@ -92,11 +82,11 @@ def test_check_mode_reports_only():
 ])
 def test_bad_input(params, message):
     with pytest.raises(DebPackagesError, match=message):
-        run(FakeModule(**params))
+        run(apt_module(**params))
 
 
 def test_apt_failure_is_reported():
-    module = FakeModule(present=["fail2ban"])
+    module = apt_module(present=["fail2ban"])
     module.run_command = lambda argv, environ_update=None: (100, "", "E: Unable to locate package fail2ban")
     with pytest.raises(DebPackagesError, match="Unable to locate package"):
         run(module)
@@ -134,7 +124,7 @@ def test_unchanged_result_agrees_with_the_module_plan(probed, unchanged):
     result = unchanged_result(PARAMS, probed)
     if unchanged:
         assert result == {"changed": False, "installed": [], "purged": [], "cache_updated": False, "actions": []}
-        module = FakeModule(**PARAMS)
+        module = apt_module(**PARAMS)
         module_result = DebPackages(module, DifferenceTracker(), read=lambda path: probed, age=lambda: 0).run()
         assert module_result == result
     else:

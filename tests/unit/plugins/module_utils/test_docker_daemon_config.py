@@ -10,6 +10,7 @@ from ansible_collections.ironclad.infra.plugins.module_utils._docker_daemon_conf
     DaemonConfigError,
     DaemonConfigManager,
 )
+from conftest import FakeModule
 
 GOOD = {"live-restore": True, "icc": False, "log-opts": {"max-size": "10m", "max-file": "3"}}
 
@@ -17,43 +18,25 @@ HELP_WITH_VALIDATE = "Usage: dockerd [OPTIONS]\n      --validate   Validate daem
 HELP_WITHOUT_VALIDATE = "Usage: dockerd [OPTIONS]\n      --tlsverify   Use TLS and verify the remote\n"
 
 
-class FakeModule:
-    """The members of AnsibleModule that DaemonConfigManager uses."""
+class DockerModule(FakeModule):
+    """docker_daemon_config's module with a scripted dockerd and AnsibleModule's file-attribute helpers."""
 
     def __init__(self, tmp_path, params, check_mode=False, dockerd=None, version="Docker version 26.1.5+dfsg1",
                  help_text=HELP_WITH_VALIDATE, validate_rc=0, validate_err=""):
-        self.tmpdir = str(tmp_path / "tmp")
-        os.makedirs(self.tmpdir, exist_ok=True)
-        base = {
-            "path": str(tmp_path / "etc" / "daemon.json"),
-            "config": GOOD,
-            "unknown_keys": "refuse",
-            "dockerd_validate": "auto",
-            "dockerd_path": None,
-            "allow_unauthenticated_tcp": False,
-            "backup": False,
-            "mode": None,
-            "owner": None,
-            "group": None,
-        }
-        base.update(params)
-        self.params = base
-        self.check_mode = check_mode
+        tmpdir = str(tmp_path / "tmp")
+        os.makedirs(tmpdir, exist_ok=True)
+        params = dict({"path": str(tmp_path / "etc" / "daemon.json"), "config": GOOD}, **params)
+        super().__init__("docker_daemon_config", params, check_mode=check_mode, tmpdir=tmpdir, commands=self._dockerd,
+                         bin_paths=lambda _name: self.dockerd)
         self.dockerd = dockerd
         self.version = version
         self.help_text = help_text
         self.validate_rc = validate_rc
         self.validate_err = validate_err
-        self.commands = []
         self.validated_text = None
-        self.warnings = []
         self.mode_changed = False
 
-    def get_bin_path(self, name, required=False, opt_dirs=None):
-        return self.dockerd
-
-    def run_command(self, args):
-        self.commands.append(args)
+    def _dockerd(self, args):
         if args[1] == "--version":
             return 0, self.version, ""
         if args[1] == "--help":
@@ -102,7 +85,7 @@ def write(etc, document):
 
 
 def test_creates_the_file_and_validates_with_dockerd(tmp_path, etc):
-    module = FakeModule(tmp_path, {}, dockerd="/usr/sbin/dockerd")
+    module = DockerModule(tmp_path, {}, dockerd="/usr/sbin/dockerd")
     result = DaemonConfigManager(module).run()
     assert result["changed"] is True
     assert json.loads((etc / "daemon.json").read_text()) == GOOD
@@ -116,7 +99,7 @@ def test_creates_the_file_and_validates_with_dockerd(tmp_path, etc):
 def test_converged_file_is_no_change_even_if_formatted_differently(tmp_path, etc):
     (etc / "daemon.json").write_text(json.dumps(GOOD, indent=8))
     before = (etc / "daemon.json").read_text()
-    result = DaemonConfigManager(FakeModule(tmp_path, {})).run()
+    result = DaemonConfigManager(DockerModule(tmp_path, {})).run()
     assert result["changed"] is False
     assert result["actions"] == []
     assert (etc / "daemon.json").read_text() == before
@@ -124,7 +107,7 @@ def test_converged_file_is_no_change_even_if_formatted_differently(tmp_path, etc
 
 def test_check_mode_reports_but_does_not_write(tmp_path, etc):
     write(etc, {"live-restore": False})
-    result = DaemonConfigManager(FakeModule(tmp_path, {}, check_mode=True)).run()
+    result = DaemonConfigManager(DockerModule(tmp_path, {}, check_mode=True)).run()
     assert result["changed"] is True
     assert json.loads((etc / "daemon.json").read_text()) == {"live-restore": False}
     assert result["diff"]["before"]["live-restore"] is False
@@ -134,7 +117,7 @@ def test_check_mode_reports_but_does_not_write(tmp_path, etc):
 def test_invalid_config_is_refused_and_the_file_is_untouched(tmp_path, etc):
     write(etc, GOOD)
     before = (etc / "daemon.json").read_text()
-    module = FakeModule(tmp_path, {"config": {"log-opts": {"max-size": "10 parsecs"}}}, dockerd="/usr/sbin/dockerd")
+    module = DockerModule(tmp_path, {"config": {"log-opts": {"max-size": "10 parsecs"}}}, dockerd="/usr/sbin/dockerd")
     with pytest.raises(DaemonConfigError) as error:
         DaemonConfigManager(module).run()
     assert "refused before anything was written" in str(error.value)
@@ -145,16 +128,16 @@ def test_invalid_config_is_refused_and_the_file_is_untouched(tmp_path, etc):
 
 def test_unknown_key_refused_by_default(tmp_path, etc):
     with pytest.raises(DaemonConfigError) as error:
-        DaemonConfigManager(FakeModule(tmp_path, {"config": {"live-restor": True}})).run()
+        DaemonConfigManager(DockerModule(tmp_path, {"config": {"live-restor": True}})).run()
     assert "did you mean live-restore" in str(error.value)
     assert not (etc / "daemon.json").exists()
 
 
 def test_unknown_key_warned_when_allowed_and_checked_by_dockerd(tmp_path, etc):
-    module = FakeModule(tmp_path, {"config": {"future-option": True}, "unknown_keys": "warn"},
-                        dockerd="/usr/sbin/dockerd", validate_rc=1,
-                        validate_err="unable to configure the Docker daemon with file %s: the following "
-                                     "directives don't match any configuration option: future-option")
+    module = DockerModule(tmp_path, {"config": {"future-option": True}, "unknown_keys": "warn"},
+                          dockerd="/usr/sbin/dockerd", validate_rc=1,
+                          validate_err="unable to configure the Docker daemon with file %s: the following "
+                                       "directives don't match any configuration option: future-option")
     with pytest.raises(DaemonConfigError) as error:
         DaemonConfigManager(module).run()
     assert module.warnings and "future-option" in module.warnings[0]
@@ -165,16 +148,16 @@ def test_unknown_key_warned_when_allowed_and_checked_by_dockerd(tmp_path, etc):
 
 
 def test_old_dockerd_without_validate_relies_on_the_schema(tmp_path, etc):
-    module = FakeModule(tmp_path, {}, dockerd="/usr/sbin/dockerd", version="Docker version 20.10.24+dfsg1, build 5d6db84",
-                        help_text=HELP_WITHOUT_VALIDATE)
+    module = DockerModule(tmp_path, {}, dockerd="/usr/sbin/dockerd", version="Docker version 20.10.24+dfsg1, build 5d6db84",
+                          help_text=HELP_WITHOUT_VALIDATE)
     result = DaemonConfigManager(module).run()
     assert result["validation"]["dockerd"] == "skipped (dockerd 20.10.24 has no --validate (Docker 23+ has it))"
     assert result["changed"] is True
 
 
 def test_old_dockerd_refuses_options_it_does_not_know(tmp_path, etc):
-    module = FakeModule(tmp_path, {"config": {"default-network-opts": {}}}, dockerd="/usr/sbin/dockerd",
-                        version="Docker version 20.10.24+dfsg1", help_text=HELP_WITHOUT_VALIDATE)
+    module = DockerModule(tmp_path, {"config": {"default-network-opts": {}}}, dockerd="/usr/sbin/dockerd",
+                          version="Docker version 20.10.24+dfsg1", help_text=HELP_WITHOUT_VALIDATE)
     with pytest.raises(DaemonConfigError) as error:
         DaemonConfigManager(module).run()
     assert "needs Docker 24.0 or later" in str(error.value)
@@ -182,12 +165,12 @@ def test_old_dockerd_refuses_options_it_does_not_know(tmp_path, etc):
 
 def test_dockerd_validate_always_fails_without_dockerd(tmp_path, etc):
     with pytest.raises(DaemonConfigError) as error:
-        DaemonConfigManager(FakeModule(tmp_path, {"dockerd_validate": "always"})).run()
+        DaemonConfigManager(DockerModule(tmp_path, {"dockerd_validate": "always"})).run()
     assert "dockerd is not installed" in str(error.value)
 
 
 def test_dockerd_validate_never_skips(tmp_path, etc):
-    module = FakeModule(tmp_path, {"dockerd_validate": "never"}, dockerd="/usr/sbin/dockerd")
+    module = DockerModule(tmp_path, {"dockerd_validate": "never"}, dockerd="/usr/sbin/dockerd")
     result = DaemonConfigManager(module).run()
     assert result["validation"]["dockerd"] == "skipped (dockerd_validate=never)"
     assert not any(cmd[1] == "--validate" for cmd in module.commands)
@@ -195,7 +178,7 @@ def test_dockerd_validate_never_skips(tmp_path, etc):
 
 def test_unreadable_current_file_is_replaced(tmp_path, etc):
     (etc / "daemon.json").write_text("{broken")
-    result = DaemonConfigManager(FakeModule(tmp_path, {})).run()
+    result = DaemonConfigManager(DockerModule(tmp_path, {})).run()
     assert result["changed"] is True
     assert "current file is not valid JSON" in result["actions"][0]
     assert json.loads((etc / "daemon.json").read_text()) == GOOD
@@ -203,14 +186,14 @@ def test_unreadable_current_file_is_replaced(tmp_path, etc):
 
 def test_backup_on_change(tmp_path, etc):
     write(etc, {"debug": True})
-    result = DaemonConfigManager(FakeModule(tmp_path, {"backup": True})).run()
+    result = DaemonConfigManager(DockerModule(tmp_path, {"backup": True})).run()
     assert json.loads(open(result["backup_file"]).read()) == {"debug": True}
 
 
 def test_mode_change_alone_is_a_change(tmp_path, etc):
     write(etc, GOOD)
     os.chmod(etc / "daemon.json", 0o600)
-    module = FakeModule(tmp_path, {"mode": "0644"})
+    module = DockerModule(tmp_path, {"mode": "0644"})
     result = DaemonConfigManager(module).run()
     assert result["changed"] is True
     assert result["actions"] == ["set owner/group/mode of %s" % module.params["path"]]
@@ -218,14 +201,28 @@ def test_mode_change_alone_is_a_change(tmp_path, etc):
 
 
 def test_missing_directory_is_explained(tmp_path):
-    module = FakeModule(tmp_path, {"path": str(tmp_path / "nowhere" / "daemon.json")})
+    module = DockerModule(tmp_path, {"path": str(tmp_path / "nowhere" / "daemon.json")})
     with pytest.raises(DaemonConfigError) as error:
         DaemonConfigManager(module).run()
     assert "does not exist" in str(error.value)
 
 
 def test_dockerd_path_that_does_not_exist_means_no_dockerd(tmp_path, etc):
-    module = FakeModule(tmp_path, {"dockerd_path": str(tmp_path / "no-dockerd")})
+    module = DockerModule(tmp_path, {"dockerd_path": str(tmp_path / "no-dockerd")})
     result = DaemonConfigManager(module).run()
     assert result["validation"]["dockerd"] == "skipped (dockerd is not installed)"
     assert module.commands == []
+
+
+def test_a_failed_write_leaves_the_old_file_and_no_temporary_file(tmp_path, etc):
+    write(etc, {"live-restore": False})
+    before = (etc / "daemon.json").read_text()
+    module = DockerModule(tmp_path, {})
+
+    def full_disk(_src, _dest):
+        raise OSError(28, "No space left on device")
+
+    module.atomic_move = full_disk
+    with pytest.raises(OSError, match="No space left"):
+        DaemonConfigManager(module).run()
+    assert os.listdir(etc) == ["daemon.json"] and (etc / "daemon.json").read_text() == before

@@ -14,20 +14,15 @@ from ansible_collections.ironclad.infra.plugins.module_utils._file_modes import 
     normalise_paths,
     wanted_mode,
 )
+from conftest import FakeModule
 
 
-class FakeModule:
-    def __init__(self, params, check_mode=False):
-        self.params = params
-        self.check_mode = check_mode
-        self.commands = []
+def modes_module(params, check_mode=False):
+    return FakeModule("file_modes", params, check_mode=check_mode, bin_paths=None)
 
-    def get_bin_path(self, name, required=False):
-        return None
 
-    def run_command(self, argv):
-        self.commands.append(argv)
-        return 0, "", ""
+def setuid_module(params):
+    return FakeModule("suid_sgid", params, bin_paths=None)
 
 
 def ids(owner, group):
@@ -65,13 +60,13 @@ def test_file_modes_tightens_skips_missing_and_is_idempotent(tmp_path):
         {"path": str(strict), "mode": "0644"},
         {"path": str(tmp_path / "missing"), "mode": "0600"},
     ]}
-    result = FileModes(FakeModule(params), DifferenceTracker(), lookup_ids=ids).run()
+    result = FileModes(modes_module(params), DifferenceTracker(), lookup_ids=ids).run()
     assert result["changed"] is True
     assert stat.S_IMODE(os.stat(cron).st_mode) == 0o700
     assert stat.S_IMODE(os.stat(strict).st_mode) == 0o600
     assert result["missing"] == [str(tmp_path / "missing")]
     assert result["actions"] == ["%s: mode 0755 -> 0700" % cron]
-    again = FileModes(FakeModule(params), DifferenceTracker(), lookup_ids=ids).run()
+    again = FileModes(modes_module(params), DifferenceTracker(), lookup_ids=ids).run()
     assert again["changed"] is False
 
 
@@ -79,7 +74,7 @@ def test_file_modes_check_mode(tmp_path):
     target = tmp_path / "f"
     target.write_text("")
     os.chmod(target, 0o666)
-    result = FileModes(FakeModule({"paths": [{"path": str(target), "mode": "0600"}]}, check_mode=True),
+    result = FileModes(modes_module({"paths": [{"path": str(target), "mode": "0600"}]}, check_mode=True),
                        DifferenceTracker(), lookup_ids=ids).run()
     assert result["changed"] is True
     assert stat.S_IMODE(os.stat(target).st_mode) == 0o666
@@ -114,15 +109,15 @@ def test_setuid_strip_and_report(tmp_path):
     root = make_tree(tmp_path)
     params = {"allowed": [str(root / "bin" / "su")], "roots": [str(root)], "exclude": [str(root / "var" / "lib" / "docker")],
               "same_filesystem": True, "policy": "report", "statoverride": True}
-    report = SetuidFiles(FakeModule(dict(params)), DifferenceTracker()).run()
+    report = SetuidFiles(setuid_module(dict(params)), DifferenceTracker()).run()
     assert report["changed"] is False
     assert [u["path"] for u in report["unexpected"]] == [str(root / "bin" / "chfn"), str(root / "bin" / "wall")]
     params["policy"] = "strip"
-    stripped = SetuidFiles(FakeModule(dict(params)), DifferenceTracker()).run()
+    stripped = SetuidFiles(setuid_module(dict(params)), DifferenceTracker()).run()
     assert stripped["changed"] is True
     assert stat.S_IMODE(os.stat(root / "bin" / "chfn").st_mode) == 0o755
     assert stat.S_IMODE(os.stat(root / "bin" / "wall").st_mode) == 0o755
     assert stat.S_IMODE(os.stat(root / "bin" / "su").st_mode) == 0o4755
     assert stat.S_IMODE(os.stat(root / "var" / "lib" / "docker" / "image-su").st_mode) == 0o4755
-    again = SetuidFiles(FakeModule(dict(params)), DifferenceTracker()).run()
+    again = SetuidFiles(setuid_module(dict(params)), DifferenceTracker()).run()
     assert again["changed"] is False and again["unexpected"] == []

@@ -8,7 +8,7 @@ import pytest
 from ansible.module_utils.basic import missing_required_lib
 from ansible.module_utils.testing import patch_module_args
 from ansible_collections.ironclad.infra.plugins.module_utils._difference import DifferenceTracker
-from ansible_collections.ironclad.infra.plugins.module_utils._module_runner import run_module, tracked
+from ansible_collections.ironclad.infra.plugins.module_utils._module_runner import fill_null_defaults, run_module, tracked
 
 SPEC = dict(
     name=dict(type="str", required=True),
@@ -192,3 +192,13 @@ def test_tracked_builds_with_a_fresh_tracker_each_time(capsys):
     first, second = Backend.built
     assert isinstance(first.tracker, DifferenceTracker) and isinstance(second.tracker, DifferenceTracker)
     assert first.tracker is not second.tracker
+
+
+def test_null_options_get_their_spec_default_also_in_suboptions():
+    spec = {"vhosts": {"type": "list", "elements": "dict", "default": [],
+                       "options": {"name": {"type": "str"}, "tracing": {"type": "bool", "default": False}}},
+            "state": {"type": "str", "default": "present"},
+            "path": {"type": "path"}}
+    params = {"vhosts": [{"name": "/", "tracing": None}], "state": None, "path": None}
+    assert fill_null_defaults(params, spec) == {"vhosts": [{"name": "/", "tracing": False}], "state": "present", "path": None}
+    assert fill_null_defaults({"vhosts": None}, spec)["vhosts"] == []

@@ -6,6 +6,7 @@ from ansible_collections.ironclad.infra.plugins.module_utils._mounts import (
     edit_fstab,
     parse_mountinfo,
 )
+from conftest import FakeModule
 
 MOUNTINFO = """22 1 0:21 / / rw,relatime - overlay overlay rw,lowerdir=x
 23 22 0:22 / /dev rw,nosuid - tmpfs tmpfs rw,size=65536k,mode=755
@@ -42,23 +43,9 @@ def test_edit_fstab_adds_a_line_only_when_asked():
     assert text.endswith("tmpfs\t/dev/shm\ttmpfs\tdefaults,nodev,noexec\t0\t0\n")
 
 
-class FakeModule:
-    def __init__(self, params, check_mode=False):
-        self.params = params
-        self.check_mode = check_mode
-        self.commands = []
-
-    def get_bin_path(self, name, required=False):
-        return "/bin/" + name
-
-    def run_command(self, argv):
-        self.commands.append(argv)
-        return 0, "", ""
-
-
 def run(params, files, check_mode=False):
     written = {}
-    module = FakeModule(dict({"fstab": "/etc/fstab", "persist": True, "remount": True, "add_fstab_entries": True}, **params), check_mode)
+    module = FakeModule("mount_options", params, check_mode=check_mode, bin_paths="/bin")
     result = MountOptions(module, DifferenceTracker(), read=files.get, write=written.__setitem__).run()
     return result, module.commands, written
 

@@ -10,6 +10,7 @@ from ansible_collections.ironclad.infra.plugins.module_utils._pam import (
     set_unix_hash,
     unix_hash_args,
 )
+from conftest import FakeModule
 
 UNIX = """Name: Unix authentication
 Default: yes
@@ -93,24 +94,6 @@ def test_set_unix_hash_refuses_unknown_algorithm_and_missing_line():
         set_unix_hash("password required pam_permit.so\n", "yescrypt")
 
 
-class FakeModule:
-    def __init__(self, params, files, check_mode=False, activate=True):
-        self.params = params
-        self.files = files
-        self.check_mode = check_mode
-        self.activate = activate
-        self.commands = []
-
-    def get_bin_path(self, name, required=False):
-        return "/usr/sbin/" + name
-
-    def run_command(self, argv, environ_update=None):
-        self.commands.append(argv)
-        if self.activate:
-            self.files["/etc/pam.d/common-account"] = "account\trequired\tpam_faillock.so\n"
-        return 0, "", ""
-
-
 def make(params, check_mode=False, activate=True):
     files = {
         "/usr/share/pam-configs/ironclad-faillock-notify": FAILLOCK_NOTIFY,
@@ -118,7 +101,13 @@ def make(params, check_mode=False, activate=True):
         "/etc/pam.d/common-password": COMMON_PASSWORD,
         "/etc/pam.d/common-account": "",
     }
-    module = FakeModule(params, files, check_mode, activate)
+
+    def pam_auth_update(_argv, environ_update=None):
+        if activate:
+            files["/etc/pam.d/common-account"] = "account\trequired\tpam_faillock.so\n"
+        return 0, "", ""
+
+    module = FakeModule("pam_auth_update", params, check_mode=check_mode, commands=pam_auth_update, bin_paths="/usr/sbin")
     return PamAuthUpdate(module, DifferenceTracker(), read=files.get, write=files.__setitem__), module, files
 
 

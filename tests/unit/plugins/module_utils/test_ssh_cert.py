@@ -8,21 +8,17 @@ import subprocess
 
 import pytest
 from ansible_collections.ironclad.infra.plugins.module_utils import _ssh_cert as s
-from ansible_collections.ironclad.infra.plugins.module_utils._ssh_cert_backend import SshCaBackend, SshCertificateBackend
+from ansible_collections.ironclad.infra.plugins.module_utils._ssh_cert_backend import (
+    CA_ARGUMENT_SPEC,
+    CERTIFICATE_ARGUMENT_SPEC,
+    SshCaBackend,
+    SshCertificateBackend,
+)
+from conftest import FakeModule
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 NOW = 1_780_000_000
-
-
-class FakeModule:
-    def __init__(self, params, check_mode=False):
-        self.params = params
-        self.check_mode = check_mode
-        self.warnings = []
-
-    def warn(self, message):
-        self.warnings.append(message)
 
 
 def public_line(key, comment="root@host"):
@@ -111,13 +107,13 @@ def test_sign_refuses_empty_principals(material):
 
 def ca_run(path, requests=(), check_mode=False, passphrase=None):
     params = dict(path=str(path), passphrase=passphrase, comment="unit-ca", type="host", validity_days=365, requests=list(requests))
-    return SshCaBackend(FakeModule(params, check_mode)).run()
+    return SshCaBackend(FakeModule(CA_ARGUMENT_SPEC, params, check_mode=check_mode)).run()
 
 
 def host_run(ssh_dir, ca_keys, certificates=None, principals=("web1", "10.0.0.5"), check_mode=False, renew=30):
     params = dict(key_types=["ed25519"], principals=list(principals), ca_public_keys=ca_keys, renew_before_days=renew,
                   certificates=certificates, ssh_dir=str(ssh_dir), certificate_mode="0644")
-    return SshCertificateBackend(FakeModule(params, check_mode)).run()
+    return SshCertificateBackend(FakeModule(CERTIFICATE_ARGUMENT_SPEC, params, check_mode=check_mode)).run()
 
 
 @pytest.fixture

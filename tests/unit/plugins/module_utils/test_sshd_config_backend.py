@@ -16,6 +16,7 @@ from ansible_collections.ironclad.infra.plugins.module_utils._sshd_config import
     parse_config,
     render_config,
 )
+from conftest import FailJson, FakeModule
 
 pytestmark = pytest.mark.skipif(shutil.which("ssh-keygen") is None, reason="needs ssh-keygen")
 
@@ -105,8 +106,7 @@ def test_effective_mismatches_normalise_sshd_t_output():
 
 # -- manager with a fake module and a simulated sshd -------------------------------------------------------
 
-class Failed(Exception):
-    pass
+Failed = FailJson
 
 
 def simulated_sshd_t(config_path, connection=None):
@@ -141,35 +141,21 @@ def simulated_sshd_t(config_path, connection=None):
     return "".join("%s %s\n" % (k, v) for k, values in effective.items() for v in values)
 
 
-class FakeModule:
+class SshdModule(FakeModule):
+    """sshd_config's module: ``sshd -T`` simulated from the candidate file, other commands run for real."""
+
     def __init__(self, params, check_mode=False, sshd_rc=0):
-        self.params = params
-        self.check_mode = check_mode
-        self._diff = True
+        super().__init__("sshd_config", params, check_mode=check_mode, diff=True, commands=self._answer,
+                         bin_paths=lambda name: "/usr/sbin/sshd" if name.endswith("sshd") else shutil.which(name))
         self.sshd_rc = sshd_rc
-        self.warnings = []
-        self.commands = []
 
-    def get_bin_path(self, name, required=False, opt_dirs=None):
-        return "/usr/sbin/sshd" if name.endswith("sshd") else shutil.which(name)
-
-    def run_command(self, cmd):
-        self.commands.append(cmd)
+    def _answer(self, cmd):
         if cmd[0].endswith("sshd"):
             if self.sshd_rc:
                 return self.sshd_rc, "", "/tmp/x line 3: Bad configuration option: Nope"
             return 0, simulated_sshd_t(cmd[cmd.index("-f") + 1]), ""
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
         return proc.returncode, proc.stdout, proc.stderr
-
-    def atomic_move(self, src, dest):
-        os.replace(src, dest)
-
-    def fail_json(self, **kwargs):
-        raise Failed(kwargs)
-
-    def warn(self, msg):
-        self.warnings.append(msg)
 
 
 @pytest.fixture()
@@ -220,7 +206,7 @@ def rsa_bits(path):
 
 def test_first_run_hardens_then_second_run_changes_nothing(etc):
     old_ed25519 = (etc / "ssh_host_ed25519_key.pub").read_text()
-    result = SshdConfigManager(FakeModule(make_params(etc))).run()
+    result = SshdConfigManager(SshdModule(make_params(etc))).run()
     assert result["changed"] is True
     actions = " | ".join(result["actions"])
     assert "generate rsa host key" in actions and "has 2048 bits" in actions
@@ -243,14 +229,14 @@ def test_first_run_hardens_then_second_run_changes_nothing(etc):
     assert result["effective"]["passwordauthentication"] == ["no"]
     assert not [p for p in os.listdir(etc) if p.startswith(("ironclad-sshd-", ".ironclad-"))]
 
-    again = SshdConfigManager(FakeModule(make_params(etc))).run()
+    again = SshdConfigManager(SshdModule(make_params(etc))).run()
     assert again["changed"] is False and again["actions"] == []
     assert {k["action"] for k in again["host_keys"]} == {"kept"}
 
 
 def test_check_mode_reports_but_changes_nothing(etc):
     before = {p: (etc / p).read_bytes() for p in os.listdir(etc) if (etc / p).is_file()}
-    result = SshdConfigManager(FakeModule(make_params(etc), check_mode=True)).run()
+    result = SshdConfigManager(SshdModule(make_params(etc), check_mode=True)).run()
     assert result["changed"] is True
     after = {p: (etc / p).read_bytes() for p in os.listdir(etc) if (etc / p).is_file()}
     assert after == before
@@ -260,7 +246,7 @@ def test_check_mode_reports_but_changes_nothing(etc):
 def test_sshd_rejecting_the_candidate_changes_nothing(etc):
     before = (etc / "sshd_config").read_text()
     with pytest.raises(Failed) as excinfo:
-        SshdConfigManager(FakeModule(make_params(etc), sshd_rc=255)).run()
+        SshdConfigManager(SshdModule(make_params(etc), sshd_rc=255)).run()
     assert "sshd rejected the new configuration, nothing was changed" in excinfo.value.args[0]["msg"]
     assert "Bad configuration option" in excinfo.value.args[0]["msg"]
     assert (etc / "sshd_config").read_text() == before
@@ -273,7 +259,7 @@ def test_included_file_that_widens_allow_users_is_refused(etc):
     params = make_params(etc)
     params["settings"]["AllowUsers"] = ["alice"]
     with pytest.raises(Failed) as excinfo:
-        SshdConfigManager(FakeModule(params)).run()
+        SshdConfigManager(SshdModule(params)).run()
     msg = excinfo.value.args[0]["msg"]
     assert "AllowUsers is ['alice', 'mallory'], wanted ['alice']" in msg
     assert "PasswordAuthentication" not in msg  # the managed value comes first and wins
@@ -284,13 +270,13 @@ def test_lockout_guard_refuses_user_without_key_and_force_overrides(etc):
     guard = {"enabled": True, "connection": "ssh", "user": user, "client_address": None,
              "client_algorithms": None, "force": False}
     with pytest.raises(Failed) as excinfo:
-        SshdConfigManager(FakeModule(make_params(etc, lockout_guard=guard))).run()
+        SshdConfigManager(SshdModule(make_params(etc, lockout_guard=guard))).run()
     failure = excinfo.value.args[0]
     assert "would be locked out" in failure["msg"] and "ssh_hardening_force" in failure["msg"]
     assert failure["lockout_guard"]["checked"] is True
     assert "PasswordAuthentication yes" in (etc / "sshd_config").read_text()
 
-    module = FakeModule(make_params(etc, lockout_guard=dict(guard, force=True)))
+    module = SshdModule(make_params(etc, lockout_guard=dict(guard, force=True)))
     result = SshdConfigManager(module).run()
     assert result["changed"] is True
     assert module.warnings and "overridden" in module.warnings[0]
@@ -304,7 +290,7 @@ def test_lockout_guard_passes_with_an_authorized_key(etc):
              "client_algorithms": None, "force": False}
     params = make_params(etc, lockout_guard=guard)
     params["settings"]["PermitRootLogin"] = "prohibit-password"
-    module = FakeModule(params)
+    module = SshdModule(params)
     result = SshdConfigManager(module).run()
     assert result["changed"] is True
     assert result["lockout_guard"]["checked"] is True and result["lockout_guard"]["problems"] == []
@@ -316,6 +302,6 @@ def test_bad_setting_fails_before_anything(etc):
     params = make_params(etc)
     params["settings"]["Banner"] = "two\nlines"
     with pytest.raises(Failed) as excinfo:
-        SshdConfigManager(FakeModule(params)).run()
+        SshdConfigManager(SshdModule(params)).run()
     assert "line break" in excinfo.value.args[0]["msg"]
     assert (etc / "ssh_host_ecdsa_key").exists()

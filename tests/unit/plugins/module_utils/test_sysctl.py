@@ -15,6 +15,7 @@ from ansible_collections.ironclad.infra.plugins.module_utils._sysctl import (
     render_file,
     validate_settings,
 )
+from conftest import FakeModule
 
 
 class FakeProcSys:
@@ -39,10 +40,8 @@ class FakeProcSys:
         return None
 
 
-class FakeModule:
-    def __init__(self, **params):
-        self.params = {"header": "test", "apply": True, "unavailable": "report", **params}
-        self.check_mode = False
+def sysctl_module(**params):
+    return FakeModule("sysctl_settings", {"header": "test", **params})
 
 
 def test_key_to_path_dots_and_slashes():
@@ -77,7 +76,7 @@ def test_plan_runtime_sorts_into_apply_skip_unchanged():
 def test_module_writes_file_sets_values_and_reports_container_skips(tmp_path):
     procsys = FakeProcSys({"net.a": "0", "kernel.b": "0"}, read_only={"kernel.b"})
     path = str(tmp_path / "sysctl.d" / "99-test.conf")
-    module = FakeModule(settings={"net.a": 1, "kernel.b": 2}, path=path)
+    module = sysctl_module(settings={"net.a": 1, "kernel.b": 2}, path=path)
     result = SysctlSettings(module, DifferenceTracker(), procsys=procsys).run()
     assert result["changed"] is True
     assert result["applied"] == {"net.a": "1"}
@@ -91,7 +90,7 @@ def test_module_writes_file_sets_values_and_reports_container_skips(tmp_path):
 
 def test_unavailable_fail_refuses_before_writing(tmp_path):
     path = str(tmp_path / "x.conf")
-    module = FakeModule(settings={"kernel.b": 2}, path=path, unavailable="fail")
+    module = sysctl_module(settings={"kernel.b": 2}, path=path, unavailable="fail")
     with pytest.raises(SysctlError, match="unavailable=fail"):
         SysctlSettings(module, DifferenceTracker(), procsys=FakeProcSys({"kernel.b": "0"}, read_only={"kernel.b"})).run()
     assert not os.path.exists(path)
@@ -100,7 +99,7 @@ def test_unavailable_fail_refuses_before_writing(tmp_path):
 def test_check_mode_writes_nothing(tmp_path):
     procsys = FakeProcSys({"net.a": "0"})
     path = str(tmp_path / "x.conf")
-    module = FakeModule(settings={"net.a": 1}, path=path)
+    module = sysctl_module(settings={"net.a": 1}, path=path)
     module.check_mode = True
     result = SysctlSettings(module, DifferenceTracker(), procsys=procsys).run()
     assert result["changed"] is True and procsys.writes == [] and not os.path.exists(path)

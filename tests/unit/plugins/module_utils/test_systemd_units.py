@@ -12,6 +12,7 @@ from ansible_collections.ironclad.infra.plugins.module_utils._systemd_units impo
     probe_command,
     unchanged_result,
 )
+from conftest import FakeModule
 
 SHOW = """Id=fail2ban.service
 LoadState=loaded
@@ -87,26 +88,19 @@ def test_bad_units(units, message):
         normalise_units(units)
 
 
-class FakeModule:
-    def __init__(self, units, outputs, check_mode=False):
-        self.params = {"units": units, "daemon_reload": False}
-        self.check_mode = check_mode
-        self.outputs = list(outputs)
-        self.commands = []
+def systemd_module(units, outputs, check_mode=False):
+    """systemctl answers ``show`` with ``outputs`` in turn and every other verb with success."""
+    outputs = list(outputs)
 
-    def get_bin_path(self, name, required=False):
-        return "/bin/systemctl"
+    def systemctl(argv, **_kwargs):
+        return (0, outputs.pop(0), "") if argv[1] == "show" else (0, "", "")
 
-    def run_command(self, argv):
-        self.commands.append(argv)
-        if argv[1] == "show":
-            return 0, self.outputs.pop(0), ""
-        return 0, "", ""
+    return FakeModule("systemd_units", {"units": units}, check_mode=check_mode, commands=systemctl, bin_paths="/bin")
 
 
 def test_module_runs_one_command_per_verb():
     after = SHOW.replace("ActiveState=inactive\nSubState=dead\nUnitFileState=disabled", "ActiveState=active\nSubState=running\nUnitFileState=enabled", 1)
-    module = FakeModule([{"name": "fail2ban", "enabled": True, "state": "started"}], [SHOW, after])
+    module = systemd_module([{"name": "fail2ban", "enabled": True, "state": "started"}], [SHOW, after])
     result = SystemdUnits(module, DifferenceTracker()).run()
     assert result["changed"] is True
     assert ["/bin/systemctl", "enable", "--", "fail2ban.service"] in module.commands
@@ -115,15 +109,15 @@ def test_module_runs_one_command_per_verb():
 
 
 def test_module_check_mode_runs_only_show():
-    module = FakeModule([{"name": "fail2ban", "enabled": True, "state": "started"}], [SHOW], check_mode=True)
+    module = systemd_module([{"name": "fail2ban", "enabled": True, "state": "started"}], [SHOW], check_mode=True)
     result = SystemdUnits(module, DifferenceTracker()).run()
     assert result["changed"] is True
     assert [c[1] for c in module.commands] == ["show"]
 
 
 def test_missing_units_in_check_mode_are_skipped_not_failed():
-    module = FakeModule([{"name": "nope", "enabled": True, "state": "started"}],
-                        ["Id=nope.service\nLoadState=not-found\nActiveState=inactive\n"], check_mode=True)
+    module = systemd_module([{"name": "nope", "enabled": True, "state": "started"}],
+                            ["Id=nope.service\nLoadState=not-found\nActiveState=inactive\n"], check_mode=True)
     result = SystemdUnits(module, DifferenceTracker()).run()
     assert result["skipped"][0]["name"] == "nope.service"
     assert result["changed"] is False

@@ -8,12 +8,18 @@ import stat
 
 import pytest
 from ansible_collections.ironclad.infra.plugins.module_utils import _x509 as x
+from ansible_collections.ironclad.infra.plugins.module_utils._common.files import write_file
 from ansible_collections.ironclad.infra.plugins.module_utils._x509_backend import (
     CaBackend,
     CertificateBackend,
     SignBackend,
 )
-from ansible_collections.ironclad.infra.plugins.module_utils._x509_files import write_atomic
+from ansible_collections.ironclad.infra.plugins.module_utils._x509_spec import (
+    CA_ARGUMENT_SPEC,
+    CERTIFICATE_ARGUMENT_SPEC,
+    SIGN_ARGUMENT_SPEC,
+)
+from conftest import FakeModule
 from cryptography.hazmat.primitives.serialization import pkcs12
 
 CA_DEFAULTS = dict(passphrase=None, subject={"common_name": "Unit Root CA"}, key_type="ec", key_curve="secp256r1",
@@ -28,22 +34,13 @@ CERT_DEFAULTS = dict(chain_path=None, fullchain_path=None, bundle_path=None, ca_
                      certificate_mode="0644")
 
 
-class FakeModule:
-    def __init__(self, params, check_mode=False):
-        self.params = params
-        self.check_mode = check_mode
-        self.warnings = []
-
-    def warn(self, message):
-        self.warnings.append(message)
-
-
 def run_ca(path, check_mode=False, **params):
-    return CaBackend(FakeModule(dict(CA_DEFAULTS, path=str(path), **params), check_mode)).run()
+    return CaBackend(FakeModule(CA_ARGUMENT_SPEC, dict(CA_DEFAULTS, path=str(path), **params), check_mode=check_mode)).run()
 
 
 def run_sign(ca_path, requests, check_mode=False, **params):
-    return SignBackend(FakeModule(dict(SIGN_DEFAULTS, ca_path=str(ca_path), requests=requests, **params), check_mode)).run()
+    return SignBackend(FakeModule(SIGN_ARGUMENT_SPEC, dict(SIGN_DEFAULTS, ca_path=str(ca_path), requests=requests, **params),
+                                  check_mode=check_mode)).run()
 
 
 def cert_params(host_dir, chain, sans=("web1.lab", "10.0.0.5"), **params):
@@ -57,7 +54,7 @@ def cert_params(host_dir, chain, sans=("web1.lab", "10.0.0.5"), **params):
 
 
 def run_cert(params, check_mode=False):
-    module = FakeModule(params, check_mode)
+    module = FakeModule(CERTIFICATE_ARGUMENT_SPEC, params, check_mode=check_mode)
     return CertificateBackend(module).run(), module
 
 
@@ -115,8 +112,8 @@ def test_expired_ca_fails_with_a_clear_message(tmp_path):
     old = x.build_ca_certificate(key, {"common_name": "Old CA"}, 10,
                                  now=datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=100))
     (tmp_path / "ca").mkdir()
-    write_atomic(str(tmp_path / "ca" / "root.key"), x.private_key_pem(key), 0o600)
-    write_atomic(str(tmp_path / "ca" / "root.crt"), x.certificate_pem(old).encode(), 0o644)
+    write_file(str(tmp_path / "ca" / "root.key"), x.private_key_pem(key), 0o600)
+    write_file(str(tmp_path / "ca" / "root.crt"), x.certificate_pem(old).encode(), 0o644)
     with pytest.raises(x.PkiError, match=r"expired on .*Create a new CA"):
         run_ca(tmp_path / "ca")
     csr = x.csr_pem(x.build_csr(x.generate_private_key(), ["DNS:a.lab"]))
