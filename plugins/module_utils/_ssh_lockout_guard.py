@@ -13,11 +13,24 @@ sshd semantics followed (OpenSSH auth.c ``allowed_user`` and match.c):
 - a user entry is ``USER`` or ``USER@HOST`` where HOST is a pattern list matched against the client's
   address (and its name when ``UseDNS yes``), with ``!`` negation and CIDR blocks;
 - ``*`` and ``?`` are the only wildcards; user and group names are case sensitive.
+
+It also finds the SSH session a module runs over (:func:`find_ssh_session`), for every guard that
+must keep that session working (``sshd_config``, ``iptables_ruleset``). ``SSH_CONNECTION`` is set
+by sshd in the login shell, but ``become`` hides it: sudo's ``env_reset`` keeps only its short
+``env_keep`` list (Debian's sudoers does not add ``SSH_CONNECTION``), su starts a clean environment.
+The process that escalated still holds the login environment, so the session is read from the
+module's own environment first and then from the environments of its ancestors in ``/proc``, up
+to the sshd session process. That needs no help from the controller and no change to sudoers, it
+follows ControlMaster and pipelining (the module always descends from the sshd session it runs
+in), and it finds nothing under connections that do not log in through sshd (docker exec, local).
+Reading ``/proc/<pid>/environ`` is the one side effect here; its root is a parameter, so tests
+give a directory of their own.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
 
 from ansible_collections.ironclad.infra.plugins.module_utils._ssh_algorithms import parse_public_key
@@ -307,3 +320,88 @@ def evaluate_lockout(user, account, groups, config, authorized_keys, address=Non
                 "the controller's SSH client supports none of %s (%s)" % (keyword, ",".join(server))
             )
     return {"problems": problems, "notes": notes}
+
+
+# ---------------------------------------------------------------------------------------------
+# The SSH session a module runs over
+# ---------------------------------------------------------------------------------------------
+
+def plain_address(text):
+    """An address as ipaddress prints it: IPv6 zone dropped, IPv4-mapped IPv6 turned into IPv4."""
+    try:
+        address = ipaddress.ip_address(text.split("%", 1)[0])
+    except ValueError:
+        return None
+    if address.version == 6 and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return str(address)
+
+
+def parse_ssh_connection(text):
+    """``SSH_CONNECTION`` (``client client_port server server_port``) as a dict, or None when malformed."""
+    parts = (text or "").split()
+    if len(parts) != 4 or not parts[1].isdigit() or not parts[3].isdigit():
+        return None
+    client, server = plain_address(parts[0]), plain_address(parts[2])
+    if client is None or server is None:
+        return None
+    return {"client": client, "client_port": int(parts[1]), "server": server, "server_port": int(parts[3])}
+
+
+def _read_environ(proc, pid):
+    try:
+        with open(os.path.join(proc, str(pid), "environ"), "rb") as handle:
+            data = handle.read()
+    except OSError:
+        return None
+    env = {}
+    for item in data.split(b"\0"):
+        key, sep, value = item.partition(b"=")
+        if sep:
+            env[key.decode("utf-8", "replace")] = value.decode("utf-8", "replace")
+    return env
+
+
+def _read_status(proc, pid):
+    """``(parent pid, command name)`` of a process from ``/proc/<pid>/status``, or None."""
+    try:
+        with open(os.path.join(proc, str(pid), "status"), encoding="utf-8", errors="replace") as handle:
+            fields = dict(line.split(":", 1) for line in handle if ":" in line)
+        return int(fields["PPid"].strip()), fields.get("Name", "").strip()
+    except (OSError, KeyError, ValueError):
+        return None
+
+
+def find_ssh_session(environ=None, pid=None, proc="/proc", max_depth=64):
+    """The SSH session this process runs over, or None when it does not run over SSH.
+
+    Looks at ``SSH_CONNECTION`` in ``environ`` (the process's own environment), then in the
+    environments of its ancestors (``pid``'s parent, its parent, ...) read from ``proc``. Returns
+    ``{"client", "client_port", "server", "server_port", "source"}``; ``source`` says where the value
+    was found (``environment``, or ``process 1234 (sudo)``).
+    """
+    environ = os.environ if environ is None else environ
+    session = parse_ssh_connection(environ.get("SSH_CONNECTION"))
+    if session is not None:
+        session["source"] = "environment"
+        return session
+    current = os.getpid() if pid is None else pid
+    seen = set()
+    for _step in range(max_depth):
+        status = _read_status(proc, current)
+        if status is None:
+            return None
+        parent = status[0]
+        if parent <= 0 or parent in seen:
+            return None
+        seen.add(parent)
+        env = _read_environ(proc, parent)
+        session = parse_ssh_connection((env or {}).get("SSH_CONNECTION"))
+        if session is not None:
+            parent_status = _read_status(proc, parent)
+            session["source"] = "process %d (%s)" % (parent, parent_status[1] if parent_status else "?")
+            return session
+        if parent == 1:
+            return None
+        current = parent
+    return None

@@ -38,6 +38,7 @@ from ansible_collections.ironclad.infra.plugins.module_utils._ssh_algorithms imp
 from ansible_collections.ironclad.infra.plugins.module_utils._ssh_lockout_guard import (
     evaluate_lockout,
     expand_authorized_keys_paths,
+    find_ssh_session,
     is_ssh_connection,
 )
 
@@ -465,7 +466,10 @@ class SshdConfigManager:
             return
         user = guard.get("user") or os.environ.get("SUDO_USER") or pwd.getpwuid(os.getuid()).pw_name
         report["user"] = user
-        address = guard.get("client_address") or (os.environ.get("SSH_CONNECTION") or os.environ.get("SSH_CLIENT") or "").split(" ")[0] or None
+        # Under sudo, SSH_CONNECTION is gone from this process's environment (env_reset); the login
+        # process above it still has it.
+        session = find_ssh_session()
+        address = guard.get("client_address") or (session["client"] if session else None)
         try:
             entry = pwd.getpwnam(user)
             account = {"name": entry.pw_name, "uid": entry.pw_uid, "home": entry.pw_dir}

@@ -24,6 +24,11 @@ description:
     fail2ban chains, and their jumps from built-in chains, survive an apply.
   - With O(rollback_timeout), the previous ruleset comes back by itself unless a second call with
     O(confirm) arrives in time; see the examples for the commit-confirm pattern.
+  - Safe over SSH on its own (see O(lockout_guard)) - when the module runs over an SSH session, also
+    under C(become), and the change touches the INPUT path of that session's family, it walks the
+    session's packets through the new ruleset and refuses one that would drop the running session or a
+    new connection from the same client; and O(rollback_timeout) then defaults to 60 seconds, so a
+    ruleset that cuts the controller off anyway comes undone by itself.
 author:
   - ironclad.infra contributors (@ironclad)
 attributes:
@@ -119,11 +124,43 @@ options:
   rollback_timeout:
     description:
       - When above 0 and the ruleset changes, the previous ruleset is restored after this many seconds unless
-        confirmed with O(confirm). The token to confirm with is returned as RV(rollback_token).
+        confirmed with O(confirm). The token to confirm with is returned as RV(rollback_token), and
+        RV(rollback_pending) is V(true) while the timer runs.
+      - When not given, 60 if the module runs over SSH and the change touches the INPUT path of the session's
+        family (a warning says so), else 0. V(0) applies without a timer, also over SSH.
       - With O(persist), the rules files are written only at the confirmation.
       - Uses a transient systemd timer, or a detached process on hosts without systemd.
     type: int
-    default: 0
+  lockout_guard:
+    description:
+      - The check that refuses a ruleset which would cut off the SSH session the module runs over.
+      - The session is C(SSH_CONNECTION) of the module's environment or, under C(become) (sudo's
+        C(env_reset) and su drop it), of the nearest parent process that has it - the login shell the
+        escalation started from. Under C(docker exec) there is none, and nothing is checked; a local
+        connection started from an SSH login on the host protects that login.
+      - Checked when the change touches the chains a packet for the host crosses (raw and mangle
+        PREROUTING, mangle, filter and security INPUT, and the user chains they jump to) in the session's
+        family. A segment of the running session (conntrack ESTABLISHED) and a new connection from the
+        same client to the same port (NEW) must both be accepted; the new one is what the next task and
+        the O(confirm) call need.
+      - A rule whose answer depends on more than the packet (a rate limit, a mark) is followed both ways;
+        when the result is open, the module warns and the rollback timer is the safety net.
+    type: dict
+    suboptions:
+      force:
+        description:
+          - Apply even when the new ruleset would drop the session (a warning is returned). Without
+            O(rollback_timeout), the default timer of 60 seconds then restores the previous ruleset.
+        type: bool
+        default: false
+      client_address:
+        description:
+          - The address the controller connects from, as the host sees it, for a session the host cannot
+            see (for example behind a port forward). Default is the detected session's client address.
+        type: str
+      server_port:
+        description: The SSH port to keep open. Default is the detected session's server port, else 22.
+        type: int
   confirm:
     description:
       - Confirm an earlier apply made with O(rollback_timeout), given its RV(rollback_token). Stops the
@@ -168,7 +205,9 @@ requirements:
 """
 
 EXAMPLES = r"""
-- name: Default-deny inbound, SSH from the admin network, web from anywhere
+# Each example below is one sequence; examples are separated by a blank line, the tasks of one
+# sequence are not (a test runs every sequence over SSH).
+- name: Commit-confirm - default-deny inbound, SSH from the admin network, web from anywhere ...
   ironclad.infra.iptables_ruleset:
     chains:
       - name: INPUT
@@ -176,7 +215,7 @@ EXAMPLES = r"""
         rules:
           - -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
           - -i lo -j ACCEPT
-          - -p tcp --dport 22 -s 10.0.0.0/8 -j ACCEPT
+          - "-p tcp --dport 22 -s {{ admin_network }} -j ACCEPT"
           - rule: -p tcp -m multiport --dports 80,443 -j ACCEPT
             comment: web
           - -p icmp --icmp-type echo-request -j ACCEPT
@@ -184,29 +223,24 @@ EXAMPLES = r"""
       - name: FORWARD
         policy: DROP
     persist: true
-
-- name: Commit-confirm - apply with a rollback timer ...
-  ironclad.infra.iptables_ruleset:
-    chains: "{{ my_chains }}"
-    rollback_timeout: 60
-    persist: true
   register: fw
-
-- name: ... reconnect, so the confirmation proves the controller can still get in
+- name: ... reconnect, so the confirmation proves the controller can still get in ...
   ansible.builtin.meta: reset_connection
-
-- name: ... and confirm (an unreachable host is rolled back by itself)
+- name: ... and confirm (a host the controller cannot reach restores the previous ruleset by itself)
   ironclad.infra.iptables_ruleset:
     confirm: "{{ fw.rollback_token }}"
-  when: fw.rollback_token
+  when: fw.rollback_pending
 
-- name: Restrict what reaches published Docker ports, if Docker is there
+- name: On a Docker host, also restrict what reaches published container ports ...
   ironclad.infra.iptables_ruleset:
     family: [ipv4]
     chains:
       - name: INPUT
         policy: DROP
-        rules: ["-m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT", "-i lo -j ACCEPT"]
+        rules:
+          - -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
+          - -i lo -j ACCEPT
+          - "-p tcp --dport 22 -s {{ admin_network }} -j ACCEPT"
       - name: DOCKER-USER
         create: false
         rules:
@@ -214,6 +248,13 @@ EXAMPLES = r"""
           - -i eth0 -s 10.0.0.0/8 -j RETURN
           - -i eth0 -j DROP
           - -j RETURN
+  register: fw_docker
+- name: ... reconnect ...
+  ansible.builtin.meta: reset_connection
+- name: ... and confirm
+  ironclad.infra.iptables_ruleset:
+    confirm: "{{ fw_docker.rollback_token }}"
+  when: fw_docker.rollback_pending
 """
 
 RETURN = r"""
@@ -245,6 +286,54 @@ rollback_token:
   returned: always
   type: str
   sample: 3f2a9c0d1e4b5a67
+rollback_pending:
+  description:
+    - Whether a rollback timer is armed and waits for O(confirm) - the condition of the confirmation task,
+      see the examples. V(false) in check mode, where nothing is armed, and after a confirmation.
+  returned: always
+  type: bool
+  sample: true
+rollback_timeout:
+  description: Seconds of the rollback timer this call armed (or in check mode would arm); 0 for none.
+  returned: when not confirming
+  type: int
+  sample: 60
+lockout_guard:
+  description: What the lockout guard found, see O(lockout_guard).
+  returned: when not confirming
+  type: dict
+  contains:
+    checked:
+      description: Whether the new ruleset was evaluated against the session.
+      type: bool
+    session:
+      description:
+        - The SSH session (C(client), C(client_port), C(server), C(server_port)) and where it was found
+          (C(source), for example V(environment) or V(process 812 (sudo))); null when the module does not
+          run over SSH.
+      type: dict
+    input_path_changed:
+      description: Whether the change touches the INPUT path of the session's family.
+      type: bool
+    problems:
+      description: Why the session would be cut off (the packet and the rule or policy that drops it).
+      type: list
+      elements: str
+    notes:
+      description: Packets for which the guard could not tell the answer, and why.
+      type: list
+      elements: str
+    reason:
+      description: The outcome in one sentence.
+      type: str
+  sample:
+    checked: true
+    session: {"client": "10.0.0.5", "client_port": 51234, "server": "10.0.0.20", "server_port": 22,
+              "source": "process 812 (sudo)"}
+    input_path_changed: true
+    problems: []
+    notes: []
+    reason: "the SSH session (client 10.0.0.5, server port 22, found in process 812 (sudo)) gets through the new ruleset"
 rollback_method:
   description: How the rollback was armed, V(systemd) (transient timer) or V(process).
   returned: when a rollback was armed
@@ -289,8 +378,12 @@ from ansible_collections.ironclad.infra.plugins.module_utils._module_runner impo
 
 
 def parameter_error(module):
-    if module.params["rollback_timeout"] < 0:
-        return "rollback_timeout must be 0 (off) or a number of seconds, not %d" % module.params["rollback_timeout"]
+    timeout = module.params["rollback_timeout"]
+    if timeout is not None and timeout < 0:
+        return "rollback_timeout must be 0 (off) or a number of seconds, not %d" % timeout
+    port = (module.params["lockout_guard"] or {}).get("server_port")
+    if port is not None and not 0 < port < 65536:
+        return "lockout_guard.server_port must be a port number (1-65535), not %d" % port
     return None
 
 

@@ -8,9 +8,11 @@ from ansible_collections.ironclad.infra.plugins.module_utils._ssh_lockout_guard 
     access_problems,
     evaluate_lockout,
     expand_authorized_keys_paths,
+    find_ssh_session,
     is_ssh_connection,
     match_host_and_ip,
     match_user_entry,
+    parse_ssh_connection,
     usable_keys,
 )
 from cryptography.hazmat.primitives import serialization
@@ -151,3 +153,75 @@ def test_controller_client_without_a_common_kex_is_refused(keys, hardened):
     outcome = evaluate_lockout("alice", ACCOUNT, ["alice"], hardened, [("/k", keys["ed25519"])], client_algorithms=old_client)
     assert len(outcome["problems"]) == 1
     assert "kexalgorithms" in outcome["problems"][0]
+
+
+# -- the SSH session a module runs over ------------------------------------------------------------
+
+@pytest.mark.parametrize("text, expected", [
+    ("172.17.0.1 51234 172.17.0.3 22", {"client": "172.17.0.1", "client_port": 51234, "server": "172.17.0.3",
+                                        "server_port": 22}),
+    ("::ffff:10.0.0.5 40000 ::ffff:10.0.0.9 2222", {"client": "10.0.0.5", "client_port": 40000,
+                                                    "server": "10.0.0.9", "server_port": 2222}),
+    ("fe80::1%eth0 40000 fe80::2%eth0 22", {"client": "fe80::1", "client_port": 40000, "server": "fe80::2",
+                                            "server_port": 22}),
+    ("", None), ("172.17.0.1 51234 172.17.0.3", None), ("host 1 other 22", None), (None, None),
+])
+def test_parse_ssh_connection(text, expected):
+    assert parse_ssh_connection(text) == expected
+
+
+def fake_proc(root, processes):
+    """processes: {pid: (ppid, name, environ dict or None)}."""
+    for pid, (ppid, name, environ) in processes.items():
+        directory = root / str(pid)
+        directory.mkdir()
+        (directory / "status").write_text("Name:\t%s\nState:\tS (sleeping)\nPPid:\t%d\n" % (name, ppid))
+        if environ is not None:
+            (directory / "environ").write_bytes(b"\0".join(("%s=%s" % kv).encode() for kv in environ.items()) + b"\0")
+    return str(root)
+
+
+def test_session_from_the_own_environment():
+    session = find_ssh_session({"SSH_CONNECTION": "10.0.0.5 40000 10.0.0.9 22"}, pid=1, proc="/nonexistent")
+    assert session == {"client": "10.0.0.5", "client_port": 40000, "server": "10.0.0.9", "server_port": 22,
+                       "source": "environment"}
+
+
+def test_session_under_sudo_is_read_from_the_process_that_escalated(tmp_path):
+    # sshd -> login shell (SSH_CONNECTION) -> sudo -> sudo (use_pty monitor) -> sh -> python (env_reset)
+    proc = fake_proc(tmp_path, {
+        300: (1, "sshd", {"PATH": "/usr/sbin"}),
+        310: (300, "sh", {"SSH_CONNECTION": "192.168.1.5 51234 192.168.1.20 22", "USER": "admin"}),
+        320: (310, "sudo", {"SSH_CONNECTION": "192.168.1.5 51234 192.168.1.20 22", "USER": "admin"}),
+        321: (320, "sudo", {"SSH_CONNECTION": "192.168.1.5 51234 192.168.1.20 22", "USER": "admin"}),
+        330: (321, "sh", {"SUDO_USER": "admin"}),
+        340: (330, "python3", {"SUDO_USER": "admin"}),
+    })
+    session = find_ssh_session({"SUDO_USER": "admin"}, pid=340, proc=proc)
+    assert session == {"client": "192.168.1.5", "client_port": 51234, "server": "192.168.1.20", "server_port": 22,
+                       "source": "process 321 (sudo)"}
+
+
+def test_no_session_under_docker_exec_or_local(tmp_path):
+    # docker exec: the process's parent is outside the container's pid namespace (PPid 0)
+    proc = fake_proc(tmp_path, {
+        50: (0, "sh", {"PATH": "/bin"}),
+        60: (50, "python3", {"PATH": "/bin"}),
+        1: (0, "systemd", None),
+        70: (1, "python3", {}),
+    })
+    assert find_ssh_session({}, pid=60, proc=proc) is None
+    assert find_ssh_session({}, pid=70, proc=proc) is None  # a service started by init
+    assert find_ssh_session({}, pid=99, proc=proc) is None  # a process that is gone
+
+
+def test_unreadable_environments_are_skipped_and_loops_end(tmp_path):
+    proc = fake_proc(tmp_path, {
+        10: (11, "a", None),
+        11: (10, "b", None),  # a loop (cannot happen in /proc, must not hang)
+        20: (21, "python3", {}),
+        21: (22, "su", None),  # environ not readable
+        22: (1, "bash", {"SSH_CONNECTION": "10.1.1.1 1000 10.1.1.2 22"}),
+    })
+    assert find_ssh_session({}, pid=10, proc=proc) is None
+    assert find_ssh_session({}, pid=20, proc=proc)["source"] == "process 22 (bash)"

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 
 import pytest
 from ansible_collections.ironclad.infra.plugins.module_utils import _iptables_apply
@@ -18,6 +19,26 @@ CHAINS = [
         "-m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT", "-i lo -j ACCEPT",
         "-p tcp --dport 22 -j ACCEPT"]},
 ]
+
+
+SESSION = {"client": "10.1.1.1", "client_port": 50000, "server": "10.1.1.20", "server_port": 22,
+           "source": "process 321 (sudo)"}
+# SSH only from a network the session does not come from
+ADMIN_ONLY = [
+    {"name": "INPUT", "policy": "DROP", "rules": [
+        "-m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT", "-i lo -j ACCEPT",
+        "-p tcp --dport 22 -s 192.0.2.0/24 -j ACCEPT"]},
+]
+
+
+@pytest.fixture(autouse=True)
+def no_ssh_session(monkeypatch):
+    """By default the back end runs as under docker exec: no SSH session (whatever runs pytest)."""
+    monkeypatch.setattr(IptablesRuleset, "find_session", staticmethod(lambda: None))
+
+
+def over_ssh(monkeypatch, session=SESSION):
+    monkeypatch.setattr(IptablesRuleset, "find_session", staticmethod(lambda: dict(session)))
 
 
 def fixture(name):
@@ -234,3 +255,141 @@ def test_unchanged_ruleset_but_missing_persist_file_is_written(tmp_path):
     assert result["changed"] is True and result["rollback_token"] is None
     assert result["persisted"] == [str(tmp_path / "rules.v4")]
     assert result["actions"] == ["ipv4: write %s" % (tmp_path / "rules.v4")]
+
+
+# -- over SSH: the lockout guard and the default rollback timer --------------------------------------
+
+def test_a_ruleset_that_drops_the_session_is_refused_and_nothing_changes(tmp_path, monkeypatch):
+    over_ssh(monkeypatch)
+    module = FakeModule(tmp_path, chains=ADMIN_ONLY, family=["ipv4"], persist=True)
+    with pytest.raises(ApplyError) as info:
+        IptablesRuleset(module).run()
+    msg = info.value.msg
+    assert msg.startswith("refusing to apply the ruleset, nothing was changed")
+    assert "client 10.1.1.1, server port 22, found in process 321 (sudo)" in msg
+    assert "a new SSH connection from 10.1.1.1 to port 22 is dropped by ipv4 filter INPUT: policy DROP" in msg
+    assert "lockout_guard.force=true" in msg and "firewall_force" in msg
+    assert info.value.extra["lockout_guard"]["problems"] == [
+        "a new SSH connection from 10.1.1.1 to port 22 is dropped by ipv4 filter INPUT: policy DROP"]
+    assert [tool for tool, _args in module.tools_called()] == ["iptables-save", "ip"]
+    assert not os.path.exists(tmp_path / "rules.v4")
+
+
+def test_check_mode_refuses_the_same_way(tmp_path, monkeypatch):
+    over_ssh(monkeypatch)
+    with pytest.raises(ApplyError, match="refusing to apply"):
+        IptablesRuleset(FakeModule(tmp_path, check_mode=True, chains=ADMIN_ONLY, family=["ipv4"])).run()
+
+
+def test_a_ruleset_that_keeps_the_session_gets_the_default_rollback_timer(tmp_path, monkeypatch):
+    over_ssh(monkeypatch)
+    monkeypatch.setattr(IptablesRuleset, "_systemd", lambda self: True)
+    module = FakeModule(tmp_path, chains=CHAINS, family=["ipv4"], persist=True)
+    result = IptablesRuleset(module).run()
+    assert result["lockout_guard"]["checked"] is True and result["lockout_guard"]["problems"] == []
+    assert result["rollback_pending"] is True and result["rollback_timeout"] == 60
+    run = next(args for tool, args in module.tools_called() if tool == "systemd-run")
+    assert "60s" in run
+    assert result["persisted"] == []  # written at the confirmation
+    assert "arm a rollback timer: the previous ruleset comes back after 60 s unless confirmed" in result["actions"]
+    assert any("armed by default" in w and "rollback_timeout: 0" in w for w in module.warnings)
+
+
+def test_check_mode_over_ssh_says_which_timer_it_would_arm(tmp_path, monkeypatch):
+    over_ssh(monkeypatch)
+    module = FakeModule(tmp_path, check_mode=True, chains=CHAINS, family=["ipv4"])
+    result = IptablesRuleset(module).run()
+    assert result["rollback_timeout"] == 60 and result["rollback_pending"] is False
+    assert "arm a rollback timer: the previous ruleset comes back after 60 s unless confirmed" in result["actions"]
+    assert [tool for tool, _args in module.tools_called()] == ["iptables-save", "ip"]
+
+
+def test_rollback_timeout_0_given_applies_without_a_timer(tmp_path, monkeypatch):
+    over_ssh(monkeypatch)
+    module = FakeModule(tmp_path, chains=CHAINS, family=["ipv4"], persist=True, rollback_timeout=0)
+    result = IptablesRuleset(module).run()
+    assert result["rollback_pending"] is False and result["rollback_token"] is None
+    assert result["persisted"] == [str(tmp_path / "rules.v4")]
+    assert "systemd-run" not in [tool for tool, _args in module.tools_called()]
+
+
+def test_force_applies_with_a_warning_and_the_default_timer(tmp_path, monkeypatch):
+    over_ssh(monkeypatch)
+    monkeypatch.setattr(IptablesRuleset, "_systemd", lambda self: True)
+    module = FakeModule(tmp_path, chains=ADMIN_ONLY, family=["ipv4"], lockout_guard={"force": True})
+    result = IptablesRuleset(module).run()
+    assert result["rollback_pending"] is True and result["rollback_timeout"] == 60
+    assert result["lockout_guard"]["problems"] and "applied anyway" in result["lockout_guard"]["reason"]
+    assert any(w.startswith("lockout guard overridden (lockout_guard.force)") for w in module.warnings)
+    tools = [tool for tool, _args in module.tools_called()]
+    assert tools.index("systemd-run") < tools.index("iptables-restore", tools.index("iptables-restore") + 1)
+
+
+def test_without_a_session_there_is_no_default_timer(tmp_path):
+    module = FakeModule(tmp_path, chains=ADMIN_ONLY, family=["ipv4"])
+    result = IptablesRuleset(module).run()
+    assert result["rollback_pending"] is False and result["rollback_timeout"] == 0
+    assert result["lockout_guard"]["session"] is None
+    assert "does not run over SSH" in result["lockout_guard"]["reason"]
+
+
+def test_a_change_off_the_input_path_has_no_default_timer(tmp_path, monkeypatch):
+    over_ssh(monkeypatch)
+    saved = "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n"
+    module = FakeModule(tmp_path, chains=[{"name": "FORWARD", "policy": "DROP"}], family=["ipv4"],
+                        saves={"iptables-save": saved})
+    result = IptablesRuleset(module).run()
+    assert result["changed"] is True and result["rollback_pending"] is False
+    assert result["lockout_guard"]["input_path_changed"] is False
+
+
+def test_a_session_of_an_unmanaged_family_is_not_checked(tmp_path, monkeypatch):
+    over_ssh(monkeypatch, dict(SESSION, client="fd00::5", server="fd00::20"))
+    result = IptablesRuleset(FakeModule(tmp_path, chains=ADMIN_ONLY, family=["ipv4"])).run()
+    assert result["lockout_guard"]["checked"] is False and result["rollback_pending"] is False
+    assert result["lockout_guard"]["reason"] == "the session is ipv6, which this call does not manage"
+
+
+def test_client_address_given_by_the_controller(tmp_path):
+    module = FakeModule(tmp_path, chains=ADMIN_ONLY, family=["ipv4"], lockout_guard={"client_address": "198.51.100.7"})
+    with pytest.raises(ApplyError, match=re.escape("client 198.51.100.7, server port 22, found in lockout_guard.client_address")):
+        IptablesRuleset(module).run()
+    inside = FakeModule(tmp_path, chains=ADMIN_ONLY, family=["ipv4"], lockout_guard={"client_address": "192.0.2.7"})
+    assert IptablesRuleset(inside).run()["lockout_guard"]["problems"] == []
+    bad = FakeModule(tmp_path, chains=ADMIN_ONLY, family=["ipv4"], lockout_guard={"client_address": "admin-pc"})
+    with pytest.raises(ApplyError, match=re.escape("lockout_guard.client_address must be an IPv4 or IPv6 address, not 'admin-pc'")):
+        IptablesRuleset(bad).run()
+
+
+def test_server_port_given_by_the_controller(tmp_path, monkeypatch):
+    over_ssh(monkeypatch)
+    module = FakeModule(tmp_path, chains=CHAINS, family=["ipv4"], lockout_guard={"server_port": 2222})
+    with pytest.raises(ApplyError, match=re.escape("a new SSH connection from 10.1.1.1 to port 2222 is dropped")):
+        IptablesRuleset(module).run()
+
+
+def test_confirm_clears_rollback_pending(tmp_path, monkeypatch):
+    over_ssh(monkeypatch)
+    monkeypatch.setattr(IptablesRuleset, "_systemd", lambda self: True)
+    token = IptablesRuleset(FakeModule(tmp_path, chains=CHAINS, family=["ipv4"])).run()["rollback_token"]
+    assert IptablesRuleset(FakeModule(tmp_path, check_mode=True, confirm=token)).run()["rollback_pending"] is True
+    result = IptablesRuleset(FakeModule(tmp_path, confirm=token)).run()
+    assert result["confirmed"] is True and result["rollback_pending"] is False
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"rollback_timeout": -1, "lockout_guard": None}, "rollback_timeout must be 0 (off) or a number of seconds, not -1"),
+    ({"rollback_timeout": None, "lockout_guard": {"server_port": 70000}},
+     "lockout_guard.server_port must be a port number (1-65535), not 70000"),
+    ({"rollback_timeout": None, "lockout_guard": None}, None),
+    ({"rollback_timeout": 0, "lockout_guard": {"server_port": 2222}}, None),
+])
+def test_parameter_errors(params, message):
+    from ansible_collections.ironclad.infra.plugins.modules.iptables_ruleset import parameter_error
+
+    class Params:
+        pass
+
+    module = Params()
+    module.params = params
+    assert parameter_error(module) == message
