@@ -15,12 +15,12 @@ from pathlib import Path
 
 import paramiko
 import pytest
-import testinfra
 from ansible_collections.ironclad.infra.plugins.module_utils._ssh_algorithms import (
     evaluate_sshd_config,
     parse_public_key,
     parse_sshd_t,
 )
+from lab_hosts import address, name_of, peer_of
 from testinfra.utils.ansible_runner import AnsibleRunner
 
 RUNNER = AnsibleRunner(os.environ["MOLECULE_INVENTORY_FILE"])
@@ -37,18 +37,8 @@ CLIENT_OPTIONS = (
 )
 
 
-def name_of(host):
-    return host.backend.name
-
-
-def peer_of(host):
-    """The other host of the scenario: it plays the SSH client."""
-    other = next(name for name in SSH_HOSTS if name != name_of(host))
-    return testinfra.get_host("docker://" + other)
-
-
 def address_of(host):
-    return host.check_output("hostname -I").split()[0]
+    return address(name_of(host))
 
 
 def effective(host):
@@ -61,7 +51,7 @@ def openssh_version(host):
 
 
 def ssh_from_peer(host, user, command="id -un", options=""):
-    return peer_of(host).run("ssh %s %s %s@%s %s" % (CLIENT_OPTIONS, options, user, name_of(host), command))
+    return peer_of(host, SSH_HOSTS).run("ssh %s %s %s@%s %s" % (CLIENT_OPTIONS, options, user, name_of(host), command))
 
 
 # --- sshd runs with the hardened configuration ----------------------------------------------------------
@@ -154,7 +144,7 @@ def test_port_forwarding_is_refused(host):
 
 
 def test_sftp_subsystem_works(host):
-    result = peer_of(host).run("echo pwd | sftp %s -b - deploy@%s" % (CLIENT_OPTIONS, name_of(host)))
+    result = peer_of(host, SSH_HOSTS).run("echo pwd | sftp %s -b - deploy@%s" % (CLIENT_OPTIONS, name_of(host)))
     assert result.rc == 0, result.stderr
     assert "/home/deploy" in result.stdout
 
