@@ -25,8 +25,29 @@ def test_missing_files_and_missing_facts_leave_their_layer_out(role):
     assert os_vars_files(role, {"os_family": "Debian"}) == [role + "/vars/Debian.yml"]
     assert os_vars_files(role, {}) == []
     assert os_vars_files(role, None) == []
-    assert os_vars_files(role, {"os_family": "Debian", "distribution": "Ubuntu", "distribution_major_version": "24"}) == [
-        role + "/vars/Debian.yml", role + "/vars/Ubuntu.yml"]
+    # An unsupported platform, tried on purpose: its layers still apply.
+    assert os_vars_files(role, {"os_family": "Debian", "distribution": "Ubuntu", "distribution_major_version": "24"},
+                         allow_unsupported=True) == [role + "/vars/Debian.yml", role + "/vars/Ubuntu.yml"]
+
+
+@pytest.mark.parametrize("facts, problem", [
+    ({"os_family": "Debian", "distribution": "Ubuntu", "distribution_major_version": "24"}, "Ubuntu 24 is not supported"),
+    (dict(FACTS, distribution_major_version="11"), "Debian 11 is not supported (supported: Debian 12 and 13)"),
+    ({"os_family": "RedHat", "distribution": "Rocky", "distribution_major_version": "9"}, "Rocky 9 is not supported"),
+    (dict(FACTS, python={"version": {"major": 3, "minor": 9, "micro": 2}}), "Python 3.9 is too old (the modules need 3.11"),
+])
+def test_an_unsupported_platform_is_refused_with_the_role_and_the_way_out(role, facts, problem):
+    with pytest.raises(AnsibleFilterError) as raised:
+        os_vars_files(role + "/", facts)
+    message = str(raised.value)
+    assert message.startswith("%s: unsupported platform, nothing was changed: " % role.rsplit("/", 1)[-1]), message
+    assert problem in message and "ironclad_allow_unsupported_platforms: true" in message, message
+
+
+def test_supported_releases_and_pythons_pass(role):
+    for major, minor in (("12", 11), ("13", 13)):
+        facts = dict(FACTS, distribution_major_version=major, python={"version": {"major": 3, "minor": minor}})
+        assert os_vars_files(role, facts)
 
 
 @pytest.mark.parametrize("role_path, facts, message", [
