@@ -9,6 +9,7 @@ import re
 from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
+from ansible_collections.ironclad.infra.plugins.module_utils import _validators
 
 __metaclass__ = type
 
@@ -41,13 +42,11 @@ def _check_name(kind, name, where):
 
 
 def _port(value, where):
-    try:
-        port = int(value)
-    except (TypeError, ValueError):
-        port = None
-    if port is None or isinstance(value, bool) or not 1 <= port <= 65535:
-        raise AnsibleFilterError("Port %r of %s is not a TCP port (1-65535)." % (value, where))
-    return port
+    """``where`` names the value (``haproxy_backends[0] (web).servers[1] (s1).port``)."""
+    problem = _validators.port(value)
+    if problem:
+        raise AnsibleFilterError("%s is not a TCP port: it %s, got %s." % (where, problem, _validators.show(value)))
+    return int(value)
 
 
 def _weight(value, where):
@@ -75,20 +74,23 @@ def normalize_server(server, where, port=None, weight=None):
     if not isinstance(server, Mapping):
         raise AnsibleFilterError("Each server of %s must be a dict with name and address, got %r." % (where, server))
     if not server.get("address"):
-        raise AnsibleFilterError("A server of %s has no 'address'." % where)
+        raise AnsibleFilterError("%s has no 'address'." % where)
     name = server.get("name") or str(server["address"])
     _check_name("Server", name, where)
-    here = "server %s of %s" % (name, where)
+    here = where
+    problem = _validators.host_address(server["address"])
+    if problem:
+        raise AnsibleFilterError("%s.address %s, got %s." % (here, problem, _validators.show(server["address"])))
     chosen_port = server.get("port", port)
     if chosen_port is None:
-        raise AnsibleFilterError("%s has no port: set 'port' on the server or on its backend." % here.capitalize())
+        raise AnsibleFilterError("%s has no port: set 'port' on the server or on its backend." % here)
     options = server.get("options") or []
     if isinstance(options, str) or not isinstance(options, (list, tuple)):
-        raise AnsibleFilterError("'options' of %s must be a list of server keywords." % here)
+        raise AnsibleFilterError("%s.options must be a list of server keywords." % here)
     return {
         "name": name,
         "address": str(server["address"]),
-        "port": _port(chosen_port, here),
+        "port": _port(chosen_port, here + ".port"),
         "weight": _weight(server.get("weight", weight), here),
         "backup": _bool(server.get("backup", False), here),
         "options": [str(option) for option in options],
@@ -144,7 +146,7 @@ def haproxy_servers(hosts, hostvars=None, port=None, weight=None, backup=False, 
             {
                 "name": name,
                 "address": str(address),
-                "port": _port(chosen_port, where),
+                "port": _port(chosen_port, "the port of %s (haproxy_server_port or the backend's port)" % where),
                 "weight": _weight(_host_value(variables, "weight", weight), where),
                 "backup": _bool(_host_value(variables, "backup", backup), where),
                 "options": [],
@@ -171,15 +173,17 @@ def haproxy_backends(backends, hostvars=None, groups=None):
     if not isinstance(backends, (list, tuple)):
         raise AnsibleFilterError("haproxy_backends expects a list of backend dicts, got %r." % (backends,))
     result = []
-    for backend in backends:
+    for index, backend in enumerate(backends):
         if not isinstance(backend, Mapping) or not backend.get("name"):
-            raise AnsibleFilterError("Every backend needs a 'name', got %r." % (backend,))
+            raise AnsibleFilterError("haproxy_backends[%d]: every backend needs a 'name', got %r." % (index, backend))
         name = backend["name"]
-        _check_name("Backend", name, "haproxy_backends")
+        _check_name("Backend", name, "haproxy_backends[%d]" % index)
         where = "backend %s" % name
+        path = "haproxy_backends[%d]" % index
         port = backend.get("port")
         weight = backend.get("weight")
-        servers = [normalize_server(server, where, port, weight) for server in backend.get("servers") or []]
+        servers = [normalize_server(server, "%s.servers[%d]" % (path, number), port, weight)
+                   for number, server in enumerate(backend.get("servers") or [])]
         group = backend.get("group")
         if group:
             if groups is None:
@@ -215,8 +219,8 @@ def haproxy_firewall_services(frontends, sources=None):
         raise AnsibleFilterError("haproxy_firewall_services expects the list haproxy_frontends, got %s" % type(frontends).__name__)
     ports = []
     for index, frontend in enumerate(frontends):
-        for bind in (frontend or {}).get("binds") or []:
-            where = "haproxy_frontends[%d] (%s)" % (index, frontend.get("name", "?"))
+        for number, bind in enumerate((frontend or {}).get("binds") or []):
+            where = "haproxy_frontends[%d].binds[%d].port" % (index, number)
             if str(bind.get("address", "*")) in LOOPBACK_ADDRESSES:
                 continue
             port = str(_port(bind.get("port"), where))

@@ -15,25 +15,33 @@ import ipaddress
 from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
+from ansible_collections.ironclad.infra.plugins.module_utils import _validators
 
 
 def _text(value):
     return str(value).strip()
 
 
-def _parse(entry):
-    """An address or network written as text -> ip_network (hosts become /32 or /128)."""
+def _parse(entry, where=None):
+    """An address or network written as text -> ip_network (hosts become /32 or /128).
+
+    ``where`` names the variable and element the entry came from (``firewall_ssh_sources[1]``) for the
+    message; without it the message names the entry alone.
+    """
     text = _text(entry)
     try:
         return ipaddress.ip_network(text, strict=False)
     except ValueError as exc:
         raise AnsibleFilterError(
-            "%r is not an IP address or network (e.g. 10.0.0.5, 10.0.0.0/8, fd00::/64)" % text
+            "%s%r is not an IP address or network (e.g. 10.0.0.5, 10.0.0.0/8, fd00::/64)"
+            % ("%s: " % where if where else "", text)
         ) from exc
 
 
-def _is_family(entry, version):
-    return _parse(entry).version == version
+def _family(value, version, label, what):
+    entries = _as_list(value, label or what)
+    return [_text(item) for index, item in enumerate(entries)
+            if _parse(item, "%s[%d]" % (label or what, index)).version == version]
 
 
 def _as_list(value, what):
@@ -49,14 +57,17 @@ def _as_list(value, what):
         raise AnsibleFilterError("%s must be a list" % what) from exc
 
 
-def ipv4(value):
-    """Keep the IPv4 addresses and networks of a list (raises on entries that are no address)."""
-    return [_text(item) for item in _as_list(value, "ipv4 input") if _is_family(item, 4)]
+def ipv4(value, label=None):
+    """Keep the IPv4 addresses and networks of a list (raises on entries that are no address).
+
+    ``label`` is the variable's name for the message (``firewall_ssh_sources[1]: '10.0.0.300' is not ...``).
+    """
+    return _family(value, 4, label, "ipv4 input")
 
 
-def ipv6(value):
+def ipv6(value, label=None):
     """Keep the IPv6 addresses and networks of a list (raises on entries that are no address)."""
-    return [_text(item) for item in _as_list(value, "ipv6 input") if _is_family(item, 6)]
+    return _family(value, 6, label, "ipv6 input")
 
 
 def in_networks(address, networks):
@@ -153,51 +164,49 @@ def group_addresses(value, hostvars, groups=None, family="both", all_addresses=F
 _PROTOCOLS = ("tcp", "udp")
 
 
-def _service_port(service, name):
+def _service_port(service, where):
     port = service.get("port")
     if port is None or _text(port) == "":
-        raise AnsibleFilterError("service %s needs a port (22, '8000:8100' or '80,443')" % name)
-    text = _text(port).replace(" ", "")
-    for part in text.split(","):
-        bounds = part.split(":")
-        if len(bounds) > 2 or not all(b.isdigit() and 0 < int(b) <= 65535 for b in bounds):
-            raise AnsibleFilterError(
-                "service %s has port %r; use a number, a range like 8000:8100 or a list like 80,443" % (name, port)
-            )
-    return text
+        raise AnsibleFilterError("%s needs a port (22, '8000:8100' or '80,443')" % where)
+    problem = _validators.port_spec(port)
+    if problem:
+        raise AnsibleFilterError("%s.port %s, got %s" % (where, problem, _validators.show(port)))
+    return _text(port).replace(" ", "")
 
 
-def service_rules(services, hostvars=None, groups=None, target="ACCEPT"):
+def service_rules(services, hostvars=None, groups=None, target="ACCEPT", label="firewall_services"):
     """Turn a list of services into rules for ``ironclad.infra.iptables_ruleset``.
 
     A service is a dict with ``name``, ``port``, ``protocol`` (tcp/udp, default tcp), ``sources``
     (addresses/networks; empty = anywhere), ``source_groups`` (inventory groups whose host addresses
     are allowed), ``family`` (both/ipv4/ipv6) and ``interface``. One rule per source; sources of both
-    families go to their own family.
+    families go to their own family. ``label`` is the variable the list came from, for messages such as
+    ``firewall_services[2].port must be ...``.
     """
     rules = []
-    for index, service in enumerate(_as_list(services, "services")):
+    for index, service in enumerate(_as_list(services, label)):
         if not isinstance(service, Mapping):
-            raise AnsibleFilterError("service %d must be a dict with name and port, not %r" % (index + 1, service))
+            raise AnsibleFilterError("%s[%d] must be a dict with name and port, not %r" % (label, index, service))
         name = _text(service.get("name") or "service %d" % (index + 1))
+        where = "%s[%d]" % (label, index)
         unknown = set(service) - {"name", "port", "protocol", "sources", "source_groups", "family", "interface",
                                   "comment"}
         if unknown:
-            raise AnsibleFilterError("service %s has unknown keys: %s" % (name, ", ".join(sorted(unknown))))
-        port = _service_port(service, name)
+            raise AnsibleFilterError("%s has unknown keys: %s" % (where, ", ".join(sorted(unknown))))
+        port = _service_port(service, where)
         protocol = _text(service.get("protocol") or "tcp").lower()
         if protocol not in _PROTOCOLS:
-            raise AnsibleFilterError("service %s: protocol must be tcp or udp, not %r" % (name, protocol))
+            raise AnsibleFilterError("%s.protocol must be tcp or udp, got %r" % (where, protocol))
         family = _text(service.get("family") or "both")
         if family not in ("both", "ipv4", "ipv6"):
-            raise AnsibleFilterError("service %s: family must be both, ipv4 or ipv6" % name)
-        sources = [_text(s) for s in _as_list(service.get("sources"), "sources of %s" % name)]
-        for source in sources:
-            _parse(source)
-        source_groups = _as_list(service.get("source_groups"), "source_groups of %s" % name)
+            raise AnsibleFilterError("%s.family must be both, ipv4 or ipv6, got %r" % (where, family))
+        sources = [_text(s) for s in _as_list(service.get("sources"), "%s.sources" % where)]
+        for source_index, source in enumerate(sources):
+            _parse(source, "%s.sources[%d]" % (where, source_index))
+        source_groups = _as_list(service.get("source_groups"), "%s.source_groups" % where)
         if source_groups:
             if hostvars is None:
-                raise AnsibleFilterError("service %s uses source_groups: pass hostvars=hostvars, groups=groups" % name)
+                raise AnsibleFilterError("%s uses source_groups: pass hostvars=hostvars, groups=groups" % where)
             sources.extend(group_addresses(source_groups, hostvars, groups=groups))
         if family != "both":
             sources = [s for s in sources if _parse(s).version == (4 if family == "ipv4" else 6)]

@@ -52,12 +52,13 @@ def _usable_address(value):
     return address.compressed
 
 
-def pki_host_sans(host, extra=None):
+def pki_host_sans(host, extra=None, label="pki_certificate_extra_sans"):
     """SANs of a host from its inventory data: inventory name, hostname, FQDN, default IPv4 and IPv6 address.
 
     ``host`` is ``hostvars[name]``. Facts that were not gathered are skipped, as are loopback names and
     addresses; ``extra`` entries are appended. The result is canonical (``DNS:``/``IP:`` prefixes),
-    de-duplicated and ordered (the inventory name first).
+    de-duplicated and ordered (the inventory name first). A bad ``extra`` entry is named as
+    ``<label>[index]`` in the error.
     """
     facts = _get(host, "ansible_facts") or {}
     candidates = [
@@ -79,8 +80,14 @@ def pki_host_sans(host, extra=None):
         address = _usable_address(_get(facts, *path) or _get(host, "ansible_" + path[0], path[1]) or "")
         if address:
             result.append("IP:%s" % address)
+    extra = list(extra or [])
+    for index, value in enumerate(extra):
+        try:
+            x.normalize_san(value)
+        except x.PkiError as exc:
+            raise AnsibleFilterError("%s[%d]: %s" % (label, index, exc)) from exc
     try:
-        return x.normalize_sans(result + list(extra or []))
+        return x.normalize_sans(result + extra)
     except x.PkiError as exc:
         raise AnsibleFilterError("pki_host_sans: %s" % exc) from exc
 

@@ -16,7 +16,6 @@ from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
 
-
 # What the collection is tested on (Debian 12 and 13), and the oldest Python its modules run on
 # (they use datetime.UTC, new in 3.11). Debian 12 ships 3.11, Debian 13 3.13.
 SUPPORTED_RELEASES = {"Debian": ("12", "13")}

@@ -13,7 +13,7 @@ import time
 
 import pytest
 import testinfra
-from playbook_runs import ansible_playbook
+from playbook_runs import ansible_playbook, recap
 from testinfra.utils.ansible_runner import AnsibleRunner
 
 INVENTORY_FILE = os.environ["MOLECULE_INVENTORY_FILE"]
@@ -207,6 +207,72 @@ def test_bad_input_fails_before_any_change():
             "in rabbitmq_vhosts") in output, output[-3000:]
     assert "Declare vhosts, users, permissions and policies" not in output
     assert definitions() == before
+
+
+# --- a bad value on the running cluster: refused, the node keeps serving, a corrected run succeeds ---------
+
+
+def broker_state(node):
+    """What a refused run must not touch on a node: its configuration and the broker's process."""
+    return (peer(node).check_output("sha256sum /etc/rabbitmq/rabbitmq.conf /etc/rabbitmq/enabled_plugins"),
+            peer(node).check_output("systemctl show -p MainPID --value rabbitmq-server"))
+
+
+def test_a_bad_port_and_address_on_the_running_cluster_are_refused_and_the_node_keeps_serving():
+    node = NODES[0]
+    before = broker_state(node)
+    bad = {"rabbitmq_amqps_port": 70000, "rabbitmq_management_address": "10.0.0.300"}
+    run = ansible_playbook("converge.yml", "--limit", node, "--tags", "rabbitmq_config,rabbitmq_service",
+                           "-e", json.dumps(bad))
+    output = " ".join((run.stdout + run.stderr).split())
+    assert run.returncode != 0, output[-3000:]
+    assert "rabbitmq: bad input, nothing was changed" in output, output[-3000:]
+    assert "rabbitmq_amqps_port must be a port 1-65535, got 70000" in output, output[-3000:]
+    assert "rabbitmq_management_address must be empty (every address) or an IPv4 or IPv6 address, got '10.0.0.300'" in output
+    assert broker_state(node) == before, "the configuration or the broker process changed"
+    assert_serves(node)
+    assert_corrected_run_changes_nothing()
+    assert broker_state(node) == before
+
+
+def assert_serves(node):
+    """Messages published to the node over AMQPS are consumed back from it, intact."""
+    queue = "orders.bad-input"
+    try:
+        published = client("publish", "--host", node, *ORDERS, "--queue", queue, "--count", 20)
+        consumed = client("consume", "--host", node, *ORDERS, "--queue", queue, "--count", 20)
+    finally:
+        peer(node).run("rabbitmqctl -q delete_queue --vhost orders %s" % queue)
+    assert published["confirmed"] == 20 and consumed["consumed"] == 20, (published, consumed)
+    assert consumed["digest"] == published["digest"]
+
+
+def assert_corrected_run_changes_nothing():
+    """The scenario's own values again: the run succeeds on every node and finds nothing to change."""
+    fixed = ansible_playbook("converge.yml", "--tags", "rabbitmq_config,rabbitmq_service")
+    assert fixed.returncode == 0, (fixed.stdout + fixed.stderr)[-3000:]
+    counters = recap(fixed.stdout)
+    assert all(counters[name]["changed"] == 0 for name in NODES), counters
+
+
+def test_a_setting_the_broker_refuses_at_start_is_rolled_back_and_the_node_runs_again():
+    # A key the collection cannot judge (rabbitmq_config_extra is passed through): the node refuses to
+    # start with it, so the role puts the previous files back, starts the node again and fails the run.
+    node = NODES[0]
+    conf_before = broker_state(node)[0]
+    bad = {"rabbitmq_config_extra": {"ironclad.no_such_setting": "1"}}
+    run = ansible_playbook("converge.yml", "--limit", node, "--tags", "rabbitmq_config,rabbitmq_service",
+                           "-e", json.dumps(bad), timeout=900)
+    output = " ".join((run.stdout + run.stderr).split())
+    assert run.returncode != 0, output[-3000:]
+    assert "rabbitmq: %s did not start with the new configuration" % node in output, output[-3000:]
+    assert "/etc/rabbitmq/rabbitmq.conf were put back and the node runs again" in output, output[-3000:]
+    assert broker_state(node)[0] == conf_before
+    assert peer(node).run("ls /etc/rabbitmq/*~").rc != 0, "backups were left behind"
+    peer(node).run_expect([0], "rabbitmqctl -q await_online_nodes %d --timeout 120" % len(NODES))
+    assert sorted(ctl_json(node, "cluster_status")["running_nodes"]) == NODE_NAMES
+    assert_serves(node)
+    assert_corrected_run_changes_nothing()
 
 
 # --- no message lost while a node is down ------------------------------------------------------------------

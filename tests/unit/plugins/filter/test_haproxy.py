@@ -152,6 +152,10 @@ def test_server_listed_and_in_group_is_a_duplicate():
         ({"name": "web", "servers": [{"address": "a"}]}, "has no port"),
         ({"name": "web", "servers": ["10.0.0.1:80"]}, "must be a dict"),
         ({"name": "web", "servers": [{"address": "a", "port": 80, "options": "check"}]}, "list of server keywords"),
+        ({"name": "web", "port": 80, "servers": [{"address": "10.0.0.5"}, {"address": "10.0.0.300"}]},
+         r"^haproxy_backends\[0\]\.servers\[1\]\.address must be an IP address .* or a host name, got '10.0.0.300'"),
+        ({"name": "web", "port": 80, "servers": [{"address": "a", "port": 70000}]},
+         r"^haproxy_backends\[0\]\.servers\[0\]\.port is not a TCP port: it must be a port 1-65535, got 70000"),
     ],
 )
 def test_backend_errors(backend, message):
@@ -181,5 +185,5 @@ def test_firewall_services_reject_a_bad_port():
     from ansible.errors import AnsibleFilterError
     from ansible_collections.ironclad.infra.plugins.filter.haproxy import haproxy_firewall_services
 
-    with pytest.raises(AnsibleFilterError, match="haproxy_frontends"):
+    with pytest.raises(AnsibleFilterError, match=r"^haproxy_frontends\[0\]\.binds\[0\]\.port is not a TCP port"):
         haproxy_firewall_services([{"name": "web", "binds": [{"address": "*", "port": 70000}]}])

@@ -60,8 +60,10 @@ def test_ipv4_ipv6_split():
 
 
 def test_ipv4_refuses_host_names():
-    with pytest.raises(AnsibleFilterError, match="not an IP address"):
+    with pytest.raises(AnsibleFilterError, match=r"^ipv4 input\[1\]: 'web01' is not an IP address"):
         ipv4(["10.0.0.1", "web01"])
+    with pytest.raises(AnsibleFilterError, match=r"^firewall_ssh_sources\[0\]: '10.0.0.300/24' is not an IP address"):
+        ipv6(["10.0.0.300/24"], label="firewall_ssh_sources")
     with pytest.raises(AnsibleFilterError, match="must be a list"):
         ipv6({"a": 1})
 
@@ -108,10 +110,11 @@ def test_service_rules_with_groups_and_family():
 
 @pytest.mark.parametrize("service, message", [
     ({"name": "x"}, "needs a port"),
-    ({"name": "x", "port": "http"}, "use a number"),
-    ({"name": "x", "port": 70000}, "use a number"),
+    ({"name": "x", "port": "http"}, r"firewall_services\[0\]\.port must be a port 1-65535, a range"),
+    ({"name": "x", "port": 70000}, r"firewall_services\[0\]\.port must be .*, got 70000"),
+    ({"name": "x", "port": "8100:8000"}, "a range such as 8000:8100"),
     ({"name": "x", "port": 1, "protocol": "icmp"}, "tcp or udp"),
-    ({"name": "x", "port": 1, "sources": ["web01"]}, "not an IP address"),
+    ({"name": "x", "port": 1, "sources": ["web01"]}, r"firewall_services\[0\]\.sources\[0\]: 'web01' is not an IP address"),
     ({"name": "x", "port": 1, "prot": "tcp"}, "unknown keys: prot"),
     ({"name": "x", "port": 1, "family": "v6"}, "family must be"),
     ({"name": "x", "port": 1, "source_groups": ["web"]}, "pass hostvars"),

@@ -39,6 +39,8 @@ def test_pki_host_sans_with_an_address_as_inventory_name():
 def test_pki_host_sans_rejects_bad_extras():
     with pytest.raises(AnsibleFilterError, match="'bad name'"):
         pki.pki_host_sans({"inventory_hostname": "db1"}, ["bad name"])
+    with pytest.raises(AnsibleFilterError, match=r"^pki_certificate_extra_sans\[1\]: subject alternative name 'IP:10.0.0.300'"):
+        pki.pki_host_sans({"inventory_hostname": "db1"}, ["api.lab.example", "IP:10.0.0.300"])
 
 
 def test_x509_info_reads_the_first_certificate():

@@ -36,7 +36,8 @@ def plans_for(chains, save="", family="ipv4", tables=("filter",)):
     return plans, current
 
 
-def verdicts(chains, session=SESSION, save="", family="ipv4", tables=("filter",), interface=None):
+def verdicts(chains, session=None, save="", family="ipv4", tables=("filter",), interface=None):
+    session = SESSION if session is None else session
     plans, current = plans_for(chains, save, family, tables)
     planned = planned_tables(plans, current)
     return [evaluate(planned, packet, family) for packet in session_packets(session, interface)]

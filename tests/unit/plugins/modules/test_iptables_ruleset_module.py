@@ -37,7 +37,8 @@ def no_ssh_session(monkeypatch):
     monkeypatch.setattr(IptablesRuleset, "find_session", staticmethod(lambda: None))
 
 
-def over_ssh(monkeypatch, session=SESSION):
+def over_ssh(monkeypatch, session=None):
+    session = dict(SESSION if session is None else session)
     monkeypatch.setattr(IptablesRuleset, "find_session", staticmethod(lambda: dict(session)))
 
 
