@@ -13,10 +13,10 @@ images: ## Start Docker if needed and build the local Debian 12/13 images (cache
 	@bash scripts/host-packages.sh && bash scripts/ensure-docker.sh && bash scripts/build-images.sh
 
 demo: venv images ## Start the lab, run the site playbook on it, print a summary
-	@bash scripts/demo.sh
+	@bash lab/demo.sh
 
 lab-down: ## Remove the demo lab containers and network
-	@bash scripts/lab.sh down
+	@bash lab/lab.sh down
 
 test: ## Everything CI runs: ruff, ansible-lint, sanity, unit tests, all Molecule scenarios
 	@bash scripts/test.sh

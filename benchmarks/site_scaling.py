@@ -3,7 +3,7 @@
 """Benchmark: the site playbook (ironclad.infra.site) on 1, 4 and 8 lab hosts.
 
 For each host count this script starts that many fresh lab hosts (``icl-bench-<n>``, Debian 12 lab
-image, created by ``scripts/lab.yml`` on a network of their own, so the demo lab may run beside it),
+image, created by ``lab/containers.yml`` on a network of their own, so the demo lab may run beside it),
 applies the site playbook twice with forks >= 8 (a first converge, then a run that must change nothing)
 and removes the hosts. Every host gets what every host of a fleet gets from the site playbook: OS and
 SSH hardening, a certificate from the internal CA (kept in a fresh directory per host count) and the
@@ -34,7 +34,7 @@ from _common import ROOT, ansible_env, cpu_seconds, machine_cpu_seconds, playboo
 
 NETWORK = {"lab_network": "ironclad-bench",
            "lab_ipam_config": [{"subnet": "172.31.214.0/24"}, {"subnet": "fd1c:1ad0:1ab1::/64"}]}
-LAB_PLAYBOOK = os.path.join(ROOT, "scripts", "lab.yml")
+LAB_PLAYBOOK = os.path.join(ROOT, "lab", "containers.yml")
 
 
 def write_inventory(workdir, count):

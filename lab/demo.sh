@@ -2,11 +2,11 @@
 # make demo: start the lab, apply the site playbook to it, verify what it built, print a summary.
 # Safe to run again: the second run reports no changes.
 set -euo pipefail
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/../scripts/lib.sh"
 cd "$IRONCLAD_ROOT"
 source scripts/env.sh
 start=$SECONDS
-bash scripts/lab.sh up
+bash lab/lab.sh up
 
 export ANSIBLE_CALLBACKS_ENABLED=ironclad.infra.summary,ansible.posix.profile_tasks
 export ANSIBLE_FORCE_COLOR="${ANSIBLE_FORCE_COLOR:-1}"
@@ -15,15 +15,15 @@ mkdir -p tests/output/demo
 step "Applying the site playbook (ironclad.infra.site) to the lab"
 site_start=$SECONDS
 IRONCLAD_SUMMARY_FILE=tests/output/demo/site-summary.json \
-  ansible-playbook -i inventories/lab ironclad.infra.site
+  ansible-playbook -i lab/inventory ironclad.infra.site
 site_time=$((SECONDS - site_start))
 
-step "Starting the demo application on the web backends (scripts/lab-app.yml)"
-ansible-playbook -i inventories/lab scripts/lab-app.yml
+step "Starting the demo application on the web backends (lab/app.yml)"
+ansible-playbook -i lab/inventory lab/app.yml
 
-step "Verifying the lab (scripts/lab-verify.yml)"
+step "Verifying the lab (lab/verify.yml)"
 IRONCLAD_SUMMARY_FILE=tests/output/demo/verify-summary.json \
-  ansible-playbook -i inventories/lab scripts/lab-verify.yml
+  ansible-playbook -i lab/inventory lab/verify.yml
 
 step "Demo summary"
 python3 - "$site_time" <<'PY'
