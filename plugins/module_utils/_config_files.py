@@ -26,8 +26,8 @@ import re
 import shlex
 import stat
 
+from ansible_collections.ironclad.infra.plugins.module_utils._common.difference import DifferenceTracker
 from ansible_collections.ironclad.infra.plugins.module_utils._common.files import group_id, read_file, user_id, write_file
-from ansible_collections.ironclad.infra.plugins.module_utils._difference import DifferenceTracker
 
 __metaclass__ = type
 

@@ -15,8 +15,8 @@ from __future__ import annotations
 import os
 import tempfile
 
+from ansible_collections.ironclad.infra.plugins.module_utils._common.difference import DifferenceTracker
 from ansible_collections.ironclad.infra.plugins.module_utils._common.files import read_file, write_file
-from ansible_collections.ironclad.infra.plugins.module_utils._difference import DifferenceTracker
 from ansible_collections.ironclad.infra.plugins.module_utils._docker_daemon import (
     compare,
     describe_unknown,

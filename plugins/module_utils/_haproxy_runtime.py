@@ -19,7 +19,7 @@ from __future__ import annotations
 import socket
 import time
 
-from ansible_collections.ironclad.infra.plugins.module_utils._difference import DifferenceTracker
+from ansible_collections.ironclad.infra.plugins.module_utils._common.difference import DifferenceTracker
 
 __metaclass__ = type
 

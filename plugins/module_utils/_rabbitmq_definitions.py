@@ -19,7 +19,7 @@ import hashlib
 import json
 import re
 
-from ansible_collections.ironclad.infra.plugins.module_utils._difference import DifferenceTracker
+from ansible_collections.ironclad.infra.plugins.module_utils._common.difference import DifferenceTracker
 
 __metaclass__ = type
 

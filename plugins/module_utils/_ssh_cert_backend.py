@@ -10,8 +10,8 @@ __metaclass__ = type
 import os
 
 from ansible_collections.ironclad.infra.plugins.module_utils import _ssh_cert as s
+from ansible_collections.ironclad.infra.plugins.module_utils._common.difference import DifferenceTracker
 from ansible_collections.ironclad.infra.plugins.module_utils._common.files import read_file
-from ansible_collections.ironclad.infra.plugins.module_utils._difference import DifferenceTracker
 from ansible_collections.ironclad.infra.plugins.module_utils._x509_files import FileSpec, ensure_file
 
 CA_KEY = "ssh_ca"

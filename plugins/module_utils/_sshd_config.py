@@ -28,8 +28,8 @@ import re
 import shutil
 import tempfile
 
+from ansible_collections.ironclad.infra.plugins.module_utils._common.difference import DifferenceTracker
 from ansible_collections.ironclad.infra.plugins.module_utils._common.files import read_file, write_file
-from ansible_collections.ironclad.infra.plugins.module_utils._difference import DifferenceTracker
 from ansible_collections.ironclad.infra.plugins.module_utils._ssh_algorithms import (
     filter_moduli,
     parse_public_key,

@@ -20,8 +20,8 @@ import os
 
 from ansible_collections.ironclad.infra.plugins.module_utils import _x509 as x
 from ansible_collections.ironclad.infra.plugins.module_utils import _x509_state as state
+from ansible_collections.ironclad.infra.plugins.module_utils._common.difference import DifferenceTracker
 from ansible_collections.ironclad.infra.plugins.module_utils._common.files import read_file, write_if_different
-from ansible_collections.ironclad.infra.plugins.module_utils._difference import DifferenceTracker
 from ansible_collections.ironclad.infra.plugins.module_utils._x509_files import FileSpec, ensure_file
 
 # What the modules end in fail_json (with the exception's text) instead of a traceback: invalid input

@@ -133,12 +133,12 @@ actions:
   sample: ["/etc/login.defs: set UMASK to 027 (was 022)"]
 """
 
+from ansible_collections.ironclad.infra.plugins.module_utils._common.runner import run_module, tracked
 from ansible_collections.ironclad.infra.plugins.module_utils._config_files import (
     ARGUMENT_SPEC,
     ConfigFiles,
     ConfigFilesError,
 )
-from ansible_collections.ironclad.infra.plugins.module_utils._module_runner import run_module, tracked
 
 
 def main():

@@ -102,12 +102,12 @@ actions:
   sample: ["install aide", "purge telnet"]
 """
 
+from ansible_collections.ironclad.infra.plugins.module_utils._common.runner import run_module, tracked
 from ansible_collections.ironclad.infra.plugins.module_utils._deb_packages import (
     ARGUMENT_SPEC,
     DebPackages,
     DebPackagesError,
 )
-from ansible_collections.ironclad.infra.plugins.module_utils._module_runner import run_module, tracked
 
 
 def main():

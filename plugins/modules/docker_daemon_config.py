@@ -148,11 +148,11 @@ backup_file:
   sample: /etc/docker/daemon.json.1234.2024-01-01@00:00:00~
 """
 
+from ansible_collections.ironclad.infra.plugins.module_utils._common.runner import run_module
 from ansible_collections.ironclad.infra.plugins.module_utils._docker_daemon_config import (
     DaemonConfigError,
     DaemonConfigManager,
 )
-from ansible_collections.ironclad.infra.plugins.module_utils._module_runner import run_module
 
 
 def main():

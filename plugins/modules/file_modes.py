@@ -92,8 +92,8 @@ actions:
   sample: ["/etc/cron.d: mode 0755 -> 0700"]
 """
 
+from ansible_collections.ironclad.infra.plugins.module_utils._common.runner import run_module, tracked
 from ansible_collections.ironclad.infra.plugins.module_utils._file_modes import FileModes, FileModesError
-from ansible_collections.ironclad.infra.plugins.module_utils._module_runner import run_module, tracked
 
 
 def main():

@@ -183,6 +183,7 @@ actions:
   sample: [set web/web1 to drain]
 """
 
+from ansible_collections.ironclad.infra.plugins.module_utils._common.runner import run_module
 from ansible_collections.ironclad.infra.plugins.module_utils._haproxy_runtime import (
     STATES,
     HAProxyRuntimeError,
@@ -190,7 +191,6 @@ from ansible_collections.ironclad.infra.plugins.module_utils._haproxy_runtime im
     ServerStateManager,
     unix_transport,
 )
-from ansible_collections.ironclad.infra.plugins.module_utils._module_runner import run_module
 
 
 def argument_spec():

@@ -196,7 +196,7 @@ container:
 """
 
 from ansible_collections.ironclad.infra.plugins.module_utils._audit import AuditBackend
-from ansible_collections.ironclad.infra.plugins.module_utils._module_runner import run_module
+from ansible_collections.ironclad.infra.plugins.module_utils._common.runner import run_module
 
 
 def main():

@@ -89,7 +89,7 @@ actions:
   sample: ["remount /dev/shm with noexec", "fstab /dev/shm: add line with nodev,nosuid,noexec"]
 """
 
-from ansible_collections.ironclad.infra.plugins.module_utils._module_runner import run_module, tracked
+from ansible_collections.ironclad.infra.plugins.module_utils._common.runner import run_module, tracked
 from ansible_collections.ironclad.infra.plugins.module_utils._mounts import MountOptions
 
 

@@ -84,7 +84,7 @@ actions:
   sample: ["enable profile ironclad-faillock (missing common-auth: pam_faillock.so authfail)"]
 """
 
-from ansible_collections.ironclad.infra.plugins.module_utils._module_runner import run_module, tracked
+from ansible_collections.ironclad.infra.plugins.module_utils._common.runner import run_module, tracked
 from ansible_collections.ironclad.infra.plugins.module_utils._pam import PamAuthUpdate, PamError
 
 

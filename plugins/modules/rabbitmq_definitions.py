@@ -260,7 +260,7 @@ rabbitmq_version:
   sample: 3.10.8
 """
 
-from ansible_collections.ironclad.infra.plugins.module_utils._module_runner import run_module
+from ansible_collections.ironclad.infra.plugins.module_utils._common.runner import run_module
 from ansible_collections.ironclad.infra.plugins.module_utils._rabbitmq_backend import DefinitionsBackend
 from ansible_collections.ironclad.infra.plugins.module_utils._rabbitmq_definitions import (
     APPLY_TO,

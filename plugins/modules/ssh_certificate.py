@@ -113,7 +113,7 @@ actions:
   elements: str
 """
 
-from ansible_collections.ironclad.infra.plugins.module_utils._module_runner import run_module
+from ansible_collections.ironclad.infra.plugins.module_utils._common.runner import run_module
 from ansible_collections.ironclad.infra.plugins.module_utils._ssh_cert_backend import (
     CERTIFICATE_ARGUMENT_SPEC,
     ERRORS,

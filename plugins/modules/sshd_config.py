@@ -243,7 +243,7 @@ lockout_guard:
            "reason": "connection 'community.docker.docker' does not log in through sshd, so this run cannot lock itself out; guard skipped"}
 """
 
-from ansible_collections.ironclad.infra.plugins.module_utils._module_runner import run_module
+from ansible_collections.ironclad.infra.plugins.module_utils._common.runner import run_module
 from ansible_collections.ironclad.infra.plugins.module_utils._sshd_config import SshdConfigManager
 
 

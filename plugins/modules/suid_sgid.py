@@ -114,8 +114,8 @@ actions:
   sample: ["/usr/bin/chfn: clear setuid (mode 4755 -> 0755)"]
 """
 
+from ansible_collections.ironclad.infra.plugins.module_utils._common.runner import run_module, tracked
 from ansible_collections.ironclad.infra.plugins.module_utils._file_modes import SetuidFiles
-from ansible_collections.ironclad.infra.plugins.module_utils._module_runner import run_module, tracked
 
 
 def main():

@@ -100,7 +100,7 @@ actions:
   sample: ["write /etc/sysctl.d/99-zz-ironclad-hardening.conf", "set net.ipv4.conf.all.rp_filter = 1 (was 0)"]
 """
 
-from ansible_collections.ironclad.infra.plugins.module_utils._module_runner import run_module, tracked
+from ansible_collections.ironclad.infra.plugins.module_utils._common.runner import run_module, tracked
 from ansible_collections.ironclad.infra.plugins.module_utils._sysctl import SysctlError, SysctlSettings
 
 

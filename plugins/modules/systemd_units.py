@@ -102,7 +102,7 @@ actions:
   sample: ["enable fail2ban.service", "start fail2ban.service"]
 """
 
-from ansible_collections.ironclad.infra.plugins.module_utils._module_runner import run_module, tracked
+from ansible_collections.ironclad.infra.plugins.module_utils._common.runner import run_module, tracked
 from ansible_collections.ironclad.infra.plugins.module_utils._systemd_units import (
     ARGUMENT_SPEC,
     SystemdUnits,

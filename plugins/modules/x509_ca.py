@@ -141,7 +141,7 @@ actions:
   elements: str
 """
 
-from ansible_collections.ironclad.infra.plugins.module_utils._module_runner import run_module
+from ansible_collections.ironclad.infra.plugins.module_utils._common.runner import run_module
 from ansible_collections.ironclad.infra.plugins.module_utils._x509_backend import ERRORS, REQUIRED_LIBRARY, CaBackend
 from ansible_collections.ironclad.infra.plugins.module_utils._x509_spec import CA_ARGUMENT_SPEC
 

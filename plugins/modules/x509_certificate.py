@@ -194,7 +194,7 @@ actions:
   elements: str
 """
 
-from ansible_collections.ironclad.infra.plugins.module_utils._module_runner import run_module
+from ansible_collections.ironclad.infra.plugins.module_utils._common.runner import run_module
 from ansible_collections.ironclad.infra.plugins.module_utils._x509 import CRYPTOGRAPHY_IMPORT_ERROR
 from ansible_collections.ironclad.infra.plugins.module_utils._x509_backend import ERRORS, REQUIRED_LIBRARY, CertificateBackend
 from ansible_collections.ironclad.infra.plugins.module_utils._x509_spec import CERTIFICATE_ARGUMENT_SPEC

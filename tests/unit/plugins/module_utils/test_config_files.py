@@ -6,6 +6,7 @@ import subprocess
 
 import pytest
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible_collections.ironclad.infra.plugins.module_utils._common.difference import DifferenceTracker
 from ansible_collections.ironclad.infra.plugins.module_utils._config_files import (
     ARGUMENT_SPEC,
     MARKER,
@@ -17,7 +18,6 @@ from ansible_collections.ironclad.infra.plugins.module_utils._config_files impor
     probe_command,
     unchanged_result,
 )
-from ansible_collections.ironclad.infra.plugins.module_utils._difference import DifferenceTracker
 from conftest import FakeModule
 
 LOGIN_DEFS = """# login.defs

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+from ansible_collections.ironclad.infra.plugins.module_utils._common.difference import DifferenceTracker
 from ansible_collections.ironclad.infra.plugins.module_utils._deb_packages import (
     DebPackages,
     DebPackagesError,
@@ -9,7 +10,6 @@ from ansible_collections.ironclad.infra.plugins.module_utils._deb_packages impor
     probe_command,
     unchanged_result,
 )
-from ansible_collections.ironclad.infra.plugins.module_utils._difference import DifferenceTracker
 from conftest import FakeModule
 
 STATUS = """Package: aide

@@ -4,7 +4,7 @@ import os
 import stat
 
 import pytest
-from ansible_collections.ironclad.infra.plugins.module_utils._difference import DifferenceTracker
+from ansible_collections.ironclad.infra.plugins.module_utils._common.difference import DifferenceTracker
 from ansible_collections.ironclad.infra.plugins.module_utils._file_modes import (
     FileModes,
     FileModesError,

@@ -4,7 +4,7 @@ import errno
 import os
 
 import pytest
-from ansible_collections.ironclad.infra.plugins.module_utils._difference import DifferenceTracker
+from ansible_collections.ironclad.infra.plugins.module_utils._common.difference import DifferenceTracker
 from ansible_collections.ironclad.infra.plugins.module_utils._sysctl import (
     ProcSys,
     SysctlError,

@@ -7,8 +7,8 @@ import json
 import pytest
 from ansible.module_utils.basic import missing_required_lib
 from ansible.module_utils.testing import patch_module_args
-from ansible_collections.ironclad.infra.plugins.module_utils._difference import DifferenceTracker
-from ansible_collections.ironclad.infra.plugins.module_utils._module_runner import fill_null_defaults, run_module, tracked
+from ansible_collections.ironclad.infra.plugins.module_utils._common.difference import DifferenceTracker
+from ansible_collections.ironclad.infra.plugins.module_utils._common.runner import fill_null_defaults, run_module, tracked
 
 SPEC = dict(
     name=dict(type="str", required=True),

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from ansible_collections.ironclad.infra.plugins.module_utils._difference import DifferenceTracker
+from ansible_collections.ironclad.infra.plugins.module_utils._common.difference import DifferenceTracker
 
 
 def test_empty_tracker_reports_no_change():

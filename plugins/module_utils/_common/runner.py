@@ -44,7 +44,7 @@ from __future__ import annotations
 __metaclass__ = type
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-from ansible_collections.ironclad.infra.plugins.module_utils._difference import DifferenceTracker
+from ansible_collections.ironclad.infra.plugins.module_utils._common.difference import DifferenceTracker
 
 
 def tracked(backend_class):
