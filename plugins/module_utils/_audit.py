@@ -23,23 +23,23 @@ import stat
 
 from ansible_collections.ironclad.infra.plugins.module_utils import _ssh_algorithms as ssh
 from ansible_collections.ironclad.infra.plugins.module_utils._audit_defaults import AREAS, DEFAULTS
-from ansible_collections.ironclad.infra.plugins.module_utils._file_modes import (
+from ansible_collections.ironclad.infra.plugins.module_utils._host.file_modes import (
     DEFAULT_SETUID_EXCLUDES,
     classify_setuid,
-    find_setuid,
     parse_mode,
 )
-from ansible_collections.ironclad.infra.plugins.module_utils._mounts import missing_options, parse_mountinfo
-from ansible_collections.ironclad.infra.plugins.module_utils._pam import (
+from ansible_collections.ironclad.infra.plugins.module_utils._host.file_modes_backend import find_setuid
+from ansible_collections.ironclad.infra.plugins.module_utils._host.mounts import missing_options, parse_mountinfo
+from ansible_collections.ironclad.infra.plugins.module_utils._host.pam import (
     parse_profile,
     profile_missing,
     unix_hash_args,
 )
-from ansible_collections.ironclad.infra.plugins.module_utils._sysctl import (
+from ansible_collections.ironclad.infra.plugins.module_utils._host.sysctl import (
     key_to_path,
     normalise_value,
 )
-from ansible_collections.ironclad.infra.plugins.module_utils._sysctl import (
+from ansible_collections.ironclad.infra.plugins.module_utils._host.sysctl import (
     parse_file as parse_sysctl_file,
 )
 

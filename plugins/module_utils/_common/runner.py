@@ -8,7 +8,7 @@ Every module keeps its logic in a back end under module_utils (tested without An
 its own::
 
     def main():
-        run_module(ARGUMENT_SPEC, tracked(DebPackages), {DebPackagesError: "%s"})
+        run_module(ARGUMENT_SPEC, tracked(DebPackagesBackend), {DebPackagesError: "%s"})
 
 - ``argument_spec``: the module's options. Every module of the collection supports check mode;
   AnsibleModule's other keyword arguments (``add_file_common_args``, ``mutually_exclusive``,

@@ -5,15 +5,8 @@ import stat
 
 import pytest
 from ansible_collections.ironclad.infra.plugins.module_utils._common.difference import DifferenceTracker
-from ansible_collections.ironclad.infra.plugins.module_utils._file_modes import (
-    FileModes,
-    FileModesError,
-    SetuidFiles,
-    classify_setuid,
-    find_setuid,
-    normalise_paths,
-    wanted_mode,
-)
+from ansible_collections.ironclad.infra.plugins.module_utils._host.file_modes import FileModesError, classify_setuid, normalise_paths, wanted_mode
+from ansible_collections.ironclad.infra.plugins.module_utils._host.file_modes_backend import FileModesBackend, SuidSgidBackend, find_setuid
 from conftest import FakeModule
 
 
@@ -60,13 +53,13 @@ def test_file_modes_tightens_skips_missing_and_is_idempotent(tmp_path):
         {"path": str(strict), "mode": "0644"},
         {"path": str(tmp_path / "missing"), "mode": "0600"},
     ]}
-    result = FileModes(modes_module(params), DifferenceTracker(), lookup_ids=ids).run()
+    result = FileModesBackend(modes_module(params), DifferenceTracker(), lookup_ids=ids).run()
     assert result["changed"] is True
     assert stat.S_IMODE(os.stat(cron).st_mode) == 0o700
     assert stat.S_IMODE(os.stat(strict).st_mode) == 0o600
     assert result["missing"] == [str(tmp_path / "missing")]
     assert result["actions"] == ["%s: mode 0755 -> 0700" % cron]
-    again = FileModes(modes_module(params), DifferenceTracker(), lookup_ids=ids).run()
+    again = FileModesBackend(modes_module(params), DifferenceTracker(), lookup_ids=ids).run()
     assert again["changed"] is False
 
 
@@ -74,7 +67,7 @@ def test_file_modes_check_mode(tmp_path):
     target = tmp_path / "f"
     target.write_text("")
     os.chmod(target, 0o666)
-    result = FileModes(modes_module({"paths": [{"path": str(target), "mode": "0600"}]}, check_mode=True),
+    result = FileModesBackend(modes_module({"paths": [{"path": str(target), "mode": "0600"}]}, check_mode=True),
                        DifferenceTracker(), lookup_ids=ids).run()
     assert result["changed"] is True
     assert stat.S_IMODE(os.stat(target).st_mode) == 0o666
@@ -109,15 +102,15 @@ def test_setuid_strip_and_report(tmp_path):
     root = make_tree(tmp_path)
     params = {"allowed": [str(root / "bin" / "su")], "roots": [str(root)], "exclude": [str(root / "var" / "lib" / "docker")],
               "same_filesystem": True, "policy": "report", "statoverride": True}
-    report = SetuidFiles(setuid_module(dict(params)), DifferenceTracker()).run()
+    report = SuidSgidBackend(setuid_module(dict(params)), DifferenceTracker()).run()
     assert report["changed"] is False
     assert [u["path"] for u in report["unexpected"]] == [str(root / "bin" / "chfn"), str(root / "bin" / "wall")]
     params["policy"] = "strip"
-    stripped = SetuidFiles(setuid_module(dict(params)), DifferenceTracker()).run()
+    stripped = SuidSgidBackend(setuid_module(dict(params)), DifferenceTracker()).run()
     assert stripped["changed"] is True
     assert stat.S_IMODE(os.stat(root / "bin" / "chfn").st_mode) == 0o755
     assert stat.S_IMODE(os.stat(root / "bin" / "wall").st_mode) == 0o755
     assert stat.S_IMODE(os.stat(root / "bin" / "su").st_mode) == 0o4755
     assert stat.S_IMODE(os.stat(root / "var" / "lib" / "docker" / "image-su").st_mode) == 0o4755
-    again = SetuidFiles(setuid_module(dict(params)), DifferenceTracker()).run()
+    again = SuidSgidBackend(setuid_module(dict(params)), DifferenceTracker()).run()
     assert again["changed"] is False and again["unexpected"] == []

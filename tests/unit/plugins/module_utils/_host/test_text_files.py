@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import os
 
-from ansible_collections.ironclad.infra.plugins.module_utils._text_files import read_text, replace_text
+from ansible_collections.ironclad.infra.plugins.module_utils._host.text_files import read_text, replace_text
 
 
 def test_read_text_of_a_missing_file_is_none(tmp_path):

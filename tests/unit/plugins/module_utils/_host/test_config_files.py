@@ -7,17 +7,9 @@ import subprocess
 import pytest
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible_collections.ironclad.infra.plugins.module_utils._common.difference import DifferenceTracker
-from ansible_collections.ironclad.infra.plugins.module_utils._config_files import (
-    ARGUMENT_SPEC,
-    MARKER,
-    ConfigFiles,
-    ConfigFilesError,
-    edit_settings,
-    normalise_entry,
-    plan_file,
-    probe_command,
-    unchanged_result,
-)
+from ansible_collections.ironclad.infra.plugins.module_utils._host.config_files import MARKER, ConfigFilesError, edit_settings, normalise_entry, plan_file
+from ansible_collections.ironclad.infra.plugins.module_utils._host.config_files_backend import ConfigFilesBackend, probe_command, unchanged_result
+from ansible_collections.ironclad.infra.plugins.module_utils._host.spec import CONFIG_FILES_ARGUMENT_SPEC
 from conftest import FakeModule
 
 LOGIN_DEFS = """# login.defs
@@ -93,21 +85,21 @@ def test_run_writes_edits_removes_and_is_idempotent(tmp_path):
         {"path": str(tmp_path / "sub" / "new.conf"), "content": "x = 1\n", "mode": "0600"},
         {"path": str(deny), "state": "absent"},
     ]
-    result = ConfigFiles(config_module(files), DifferenceTracker()).run()
+    result = ConfigFilesBackend(config_module(files), DifferenceTracker()).run()
     assert result["changed"] is True
     assert "UMASK 027" in defs.read_text()
     new = tmp_path / "sub" / "new.conf"
     assert new.read_text() == "x = 1\n" and stat.S_IMODE(os.stat(new).st_mode) == 0o600
     assert not deny.exists()
     assert len(result["diff"]) == 3
-    again = ConfigFiles(config_module(files), DifferenceTracker()).run()
+    again = ConfigFilesBackend(config_module(files), DifferenceTracker()).run()
     assert again["changed"] is False and again["actions"] == []
 
 
 def test_check_mode_changes_nothing(tmp_path):
     target = tmp_path / "f"
     target.write_text("old\n")
-    result = ConfigFiles(config_module([{"path": str(target), "content": "new\n"}], check_mode=True), DifferenceTracker()).run()
+    result = ConfigFilesBackend(config_module([{"path": str(target), "content": "new\n"}], check_mode=True), DifferenceTracker()).run()
     assert result["changed"] is True
     assert target.read_text() == "old\n"
 
@@ -116,7 +108,7 @@ def test_mode_only_change_is_reported_and_applied(tmp_path):
     target = tmp_path / "f"
     target.write_text("same\n")
     os.chmod(target, 0o644)
-    result = ConfigFiles(config_module([{"path": str(target), "content": "same\n", "mode": "0600"}]), DifferenceTracker()).run()
+    result = ConfigFilesBackend(config_module([{"path": str(target), "content": "same\n", "mode": "0600"}]), DifferenceTracker()).run()
     assert result["changed"] is True
     assert result["files"][0]["actions"] == ["mode 0644 -> 0600"]
     assert stat.S_IMODE(os.stat(target).st_mode) == 0o600
@@ -129,20 +121,20 @@ def test_unknown_owner_fails_before_any_file_is_written(tmp_path):
         {"path": str(tmp_path / "second"), "content": "y\n", "owner": "no-such-user-ironclad"},
     ]
     with pytest.raises(ConfigFilesError, match="owner 'no-such-user-ironclad' does not exist"):
-        ConfigFiles(config_module(files), DifferenceTracker()).run()
+        ConfigFilesBackend(config_module(files), DifferenceTracker()).run()
     assert not first.exists()
 
 
 def test_duplicate_paths_are_refused(tmp_path):
     path = str(tmp_path / "x")
     with pytest.raises(ConfigFilesError, match="each path may appear once"):
-        ConfigFiles(config_module([{"path": path, "content": "a"}, {"path": path, "content": "b"}]), DifferenceTracker()).run()
+        ConfigFilesBackend(config_module([{"path": path, "content": "a"}, {"path": path, "content": "b"}]), DifferenceTracker()).run()
 
 
 # --- shortcut of the action plugin: the module's plan over files read by one shell probe ------------
 
 def _normalised(files):
-    result = ArgumentSpecValidator(ARGUMENT_SPEC).validate({"files": files})
+    result = ArgumentSpecValidator(CONFIG_FILES_ARGUMENT_SPEC).validate({"files": files})
     assert not result.error_messages
     return result.validated_parameters
 
@@ -173,7 +165,7 @@ def converged_tree(tmp_path):
 def test_shortcut_answers_like_the_module_on_a_converged_tree(converged_tree):
     params = _normalised(converged_tree)
     result = unchanged_result(params, _probe(params))
-    module = ConfigFiles(config_module(converged_tree), DifferenceTracker()).run()  # normalised the same way
+    module = ConfigFilesBackend(config_module(converged_tree), DifferenceTracker()).run()  # normalised the same way
     assert module["changed"] is False
     assert result == module
 

@@ -1,11 +1,8 @@
 from __future__ import annotations
 
 from ansible_collections.ironclad.infra.plugins.module_utils._common.difference import DifferenceTracker
-from ansible_collections.ironclad.infra.plugins.module_utils._mounts import (
-    MountOptions,
-    edit_fstab,
-    parse_mountinfo,
-)
+from ansible_collections.ironclad.infra.plugins.module_utils._host.mounts import edit_fstab, parse_mountinfo
+from ansible_collections.ironclad.infra.plugins.module_utils._host.mounts_backend import MountOptionsBackend
 from conftest import FakeModule
 
 MOUNTINFO = """22 1 0:21 / / rw,relatime - overlay overlay rw,lowerdir=x
@@ -46,7 +43,7 @@ def test_edit_fstab_adds_a_line_only_when_asked():
 def run(params, files, check_mode=False):
     written = {}
     module = FakeModule("mount_options", params, check_mode=check_mode, bin_paths="/bin")
-    result = MountOptions(module, DifferenceTracker(), read=files.get, write=written.__setitem__).run()
+    result = MountOptionsBackend(module, DifferenceTracker(), read=files.get, write=written.__setitem__).run()
     return result, module.commands, written
 
 

@@ -5,16 +5,15 @@ import os
 
 import pytest
 from ansible_collections.ironclad.infra.plugins.module_utils._common.difference import DifferenceTracker
-from ansible_collections.ironclad.infra.plugins.module_utils._sysctl import (
-    ProcSys,
+from ansible_collections.ironclad.infra.plugins.module_utils._host.sysctl import (
     SysctlError,
-    SysctlSettings,
     key_to_path,
     parse_file,
     plan_runtime,
     render_file,
     validate_settings,
 )
+from ansible_collections.ironclad.infra.plugins.module_utils._host.sysctl_backend import ProcSys, SysctlSettingsBackend
 from conftest import FakeModule
 
 
@@ -77,13 +76,13 @@ def test_module_writes_file_sets_values_and_reports_container_skips(tmp_path):
     procsys = FakeProcSys({"net.a": "0", "kernel.b": "0"}, read_only={"kernel.b"})
     path = str(tmp_path / "sysctl.d" / "99-test.conf")
     module = sysctl_module(settings={"net.a": 1, "kernel.b": 2}, path=path)
-    result = SysctlSettings(module, DifferenceTracker(), procsys=procsys).run()
+    result = SysctlSettingsBackend(module, DifferenceTracker(), procsys=procsys).run()
     assert result["changed"] is True
     assert result["applied"] == {"net.a": "1"}
     assert [s["key"] for s in result["skipped"]] == ["kernel.b"]
     assert "read-only" in result["skipped"][0]["reason"]
     assert open(path).read() == "# test\nkernel.b = 2\nnet.a = 1\n"
-    again = SysctlSettings(module, DifferenceTracker(), procsys=procsys).run()
+    again = SysctlSettingsBackend(module, DifferenceTracker(), procsys=procsys).run()
     assert again["changed"] is False and again["applied"] == {}
     assert [s["key"] for s in again["skipped"]] == ["kernel.b"]
 
@@ -92,7 +91,7 @@ def test_unavailable_fail_refuses_before_writing(tmp_path):
     path = str(tmp_path / "x.conf")
     module = sysctl_module(settings={"kernel.b": 2}, path=path, unavailable="fail")
     with pytest.raises(SysctlError, match="unavailable=fail"):
-        SysctlSettings(module, DifferenceTracker(), procsys=FakeProcSys({"kernel.b": "0"}, read_only={"kernel.b"})).run()
+        SysctlSettingsBackend(module, DifferenceTracker(), procsys=FakeProcSys({"kernel.b": "0"}, read_only={"kernel.b"})).run()
     assert not os.path.exists(path)
 
 
@@ -101,7 +100,7 @@ def test_check_mode_writes_nothing(tmp_path):
     path = str(tmp_path / "x.conf")
     module = sysctl_module(settings={"net.a": 1}, path=path)
     module.check_mode = True
-    result = SysctlSettings(module, DifferenceTracker(), procsys=procsys).run()
+    result = SysctlSettingsBackend(module, DifferenceTracker(), procsys=procsys).run()
     assert result["changed"] is True and procsys.writes == [] and not os.path.exists(path)
 
 

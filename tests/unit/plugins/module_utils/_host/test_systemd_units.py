@@ -2,8 +2,7 @@ from __future__ import annotations
 
 import pytest
 from ansible_collections.ironclad.infra.plugins.module_utils._common.difference import DifferenceTracker
-from ansible_collections.ironclad.infra.plugins.module_utils._systemd_units import (
-    SystemdUnits,
+from ansible_collections.ironclad.infra.plugins.module_utils._host.systemd_units import (
     SystemdUnitsError,
     action_commands,
     normalise_units,
@@ -12,6 +11,7 @@ from ansible_collections.ironclad.infra.plugins.module_utils._systemd_units impo
     probe_command,
     unchanged_result,
 )
+from ansible_collections.ironclad.infra.plugins.module_utils._host.systemd_units_backend import SystemdUnitsBackend
 from conftest import FakeModule
 
 SHOW = """Id=fail2ban.service
@@ -101,7 +101,7 @@ def systemd_module(units, outputs, check_mode=False):
 def test_module_runs_one_command_per_verb():
     after = SHOW.replace("ActiveState=inactive\nSubState=dead\nUnitFileState=disabled", "ActiveState=active\nSubState=running\nUnitFileState=enabled", 1)
     module = systemd_module([{"name": "fail2ban", "enabled": True, "state": "started"}], [SHOW, after])
-    result = SystemdUnits(module, DifferenceTracker()).run()
+    result = SystemdUnitsBackend(module, DifferenceTracker()).run()
     assert result["changed"] is True
     assert ["/bin/systemctl", "enable", "--", "fail2ban.service"] in module.commands
     assert ["/bin/systemctl", "start", "--", "fail2ban.service"] in module.commands
@@ -110,7 +110,7 @@ def test_module_runs_one_command_per_verb():
 
 def test_module_check_mode_runs_only_show():
     module = systemd_module([{"name": "fail2ban", "enabled": True, "state": "started"}], [SHOW], check_mode=True)
-    result = SystemdUnits(module, DifferenceTracker()).run()
+    result = SystemdUnitsBackend(module, DifferenceTracker()).run()
     assert result["changed"] is True
     assert [c[1] for c in module.commands] == ["show"]
 
@@ -118,7 +118,7 @@ def test_module_check_mode_runs_only_show():
 def test_missing_units_in_check_mode_are_skipped_not_failed():
     module = systemd_module([{"name": "nope", "enabled": True, "state": "started"}],
                             ["Id=nope.service\nLoadState=not-found\nActiveState=inactive\n"], check_mode=True)
-    result = SystemdUnits(module, DifferenceTracker()).run()
+    result = SystemdUnitsBackend(module, DifferenceTracker()).run()
     assert result["skipped"][0]["name"] == "nope.service"
     assert result["changed"] is False
 

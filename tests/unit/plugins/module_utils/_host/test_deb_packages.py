@@ -2,14 +2,8 @@ from __future__ import annotations
 
 import pytest
 from ansible_collections.ironclad.infra.plugins.module_utils._common.difference import DifferenceTracker
-from ansible_collections.ironclad.infra.plugins.module_utils._deb_packages import (
-    DebPackages,
-    DebPackagesError,
-    parse_status,
-    plan,
-    probe_command,
-    unchanged_result,
-)
+from ansible_collections.ironclad.infra.plugins.module_utils._host.deb_packages import DebPackagesError, parse_status, plan, probe_command, unchanged_result
+from ansible_collections.ironclad.infra.plugins.module_utils._host.deb_packages_backend import DebPackagesBackend
 from conftest import FakeModule
 
 STATUS = """Package: aide
@@ -33,7 +27,7 @@ def apt_module(check_mode=False, **params):
 
 
 def run(module, status=STATUS, age=10):
-    return DebPackages(module, DifferenceTracker(), read=lambda _p: status, age=lambda: age).run()
+    return DebPackagesBackend(module, DifferenceTracker(), read=lambda _p: status, age=lambda: age).run()
 
 
 def test_parse_status_states():
@@ -125,7 +119,7 @@ def test_unchanged_result_agrees_with_the_module_plan(probed, unchanged):
     if unchanged:
         assert result == {"changed": False, "installed": [], "purged": [], "cache_updated": False, "actions": []}
         module = apt_module(**PARAMS)
-        module_result = DebPackages(module, DifferenceTracker(), read=lambda path: probed, age=lambda: 0).run()
+        module_result = DebPackagesBackend(module, DifferenceTracker(), read=lambda path: probed, age=lambda: 0).run()
         assert module_result == result
     else:
         assert result is None

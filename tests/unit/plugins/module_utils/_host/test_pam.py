@@ -2,14 +2,8 @@ from __future__ import annotations
 
 import pytest
 from ansible_collections.ironclad.infra.plugins.module_utils._common.difference import DifferenceTracker
-from ansible_collections.ironclad.infra.plugins.module_utils._pam import (
-    PamAuthUpdate,
-    PamError,
-    parse_profile,
-    profile_missing,
-    set_unix_hash,
-    unix_hash_args,
-)
+from ansible_collections.ironclad.infra.plugins.module_utils._host.pam import PamError, parse_profile, profile_missing, set_unix_hash, unix_hash_args
+from ansible_collections.ironclad.infra.plugins.module_utils._host.pam_backend import PamAuthUpdateBackend
 from conftest import FakeModule
 
 UNIX = """Name: Unix authentication
@@ -108,7 +102,7 @@ def make(params, check_mode=False, activate=True):
         return 0, "", ""
 
     module = FakeModule("pam_auth_update", params, check_mode=check_mode, commands=pam_auth_update, bin_paths="/usr/sbin")
-    return PamAuthUpdate(module, DifferenceTracker(), read=files.get, write=files.__setitem__), module, files
+    return PamAuthUpdateBackend(module, DifferenceTracker(), read=files.get, write=files.__setitem__), module, files
 
 
 def test_enables_only_missing_profiles_then_nothing():
@@ -116,7 +110,7 @@ def test_enables_only_missing_profiles_then_nothing():
     result = manager.run()
     assert result["changed"] and result["enabled"] == ["ironclad-faillock-notify"]
     assert module.commands == [["/usr/sbin/pam-auth-update", "--enable", "ironclad-faillock-notify"]]
-    manager2 = PamAuthUpdate(module, DifferenceTracker(), read=files.get, write=files.__setitem__)
+    manager2 = PamAuthUpdateBackend(module, DifferenceTracker(), read=files.get, write=files.__setitem__)
     module.commands.clear()
     again = manager2.run()
     assert not again["changed"] and module.commands == []
