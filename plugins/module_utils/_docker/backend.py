@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The side-effect layer of ``docker_daemon_config``: read the current file, validate, compare, write.
 
-``DaemonConfigManager`` uses these members of the Ansible module it is given, so a unit test passes a
+``DaemonConfigBackend`` uses these members of the Ansible module it is given, so a unit test passes a
 small fake: ``params``, ``check_mode``, ``tmpdir``, ``run_command``, ``get_bin_path``, ``atomic_move``,
 ``backup_local``, ``load_file_common_arguments``, ``set_fs_attributes_if_different``, ``warn``.
 Nothing is written and no command runs in ``__init__``; ``run()`` returns the result dictionary or
@@ -17,7 +17,7 @@ import tempfile
 
 from ansible_collections.ironclad.infra.plugins.module_utils._common.difference import DifferenceTracker
 from ansible_collections.ironclad.infra.plugins.module_utils._common.files import read_file, write_file
-from ansible_collections.ironclad.infra.plugins.module_utils._docker_daemon import (
+from ansible_collections.ironclad.infra.plugins.module_utils._docker.daemon import (
     compare,
     describe_unknown,
     format_version,
@@ -38,7 +38,7 @@ class DaemonConfigError(Exception):
     """A problem the user must fix; the message says what and how."""
 
 
-class DaemonConfigManager:
+class DaemonConfigBackend:
     def __init__(self, module):
         self.module = module
         self.params = module.params

@@ -4,7 +4,7 @@ import json
 
 import pytest
 from ansible_collections.ironclad.infra.plugins.module_utils._common.difference import DifferenceTracker
-from ansible_collections.ironclad.infra.plugins.module_utils._docker_daemon import (
+from ansible_collections.ironclad.infra.plugins.module_utils._docker.daemon import (
     compare,
     describe_unknown,
     parse,

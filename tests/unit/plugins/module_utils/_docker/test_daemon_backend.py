@@ -6,10 +6,7 @@ import shutil
 import stat
 
 import pytest
-from ansible_collections.ironclad.infra.plugins.module_utils._docker_daemon_config import (
-    DaemonConfigError,
-    DaemonConfigManager,
-)
+from ansible_collections.ironclad.infra.plugins.module_utils._docker.backend import DaemonConfigBackend, DaemonConfigError
 from conftest import FakeModule
 
 GOOD = {"live-restore": True, "icc": False, "log-opts": {"max-size": "10m", "max-file": "3"}}
@@ -86,7 +83,7 @@ def write(etc, document):
 
 def test_creates_the_file_and_validates_with_dockerd(tmp_path, etc):
     module = DockerModule(tmp_path, {}, dockerd="/usr/sbin/dockerd")
-    result = DaemonConfigManager(module).run()
+    result = DaemonConfigBackend(module).run()
     assert result["changed"] is True
     assert json.loads((etc / "daemon.json").read_text()) == GOOD
     assert result["validation"] == {"schema": "ok", "dockerd": "ok (dockerd 26.1.5)"}
@@ -99,7 +96,7 @@ def test_creates_the_file_and_validates_with_dockerd(tmp_path, etc):
 def test_converged_file_is_no_change_even_if_formatted_differently(tmp_path, etc):
     (etc / "daemon.json").write_text(json.dumps(GOOD, indent=8))
     before = (etc / "daemon.json").read_text()
-    result = DaemonConfigManager(DockerModule(tmp_path, {})).run()
+    result = DaemonConfigBackend(DockerModule(tmp_path, {})).run()
     assert result["changed"] is False
     assert result["actions"] == []
     assert (etc / "daemon.json").read_text() == before
@@ -107,7 +104,7 @@ def test_converged_file_is_no_change_even_if_formatted_differently(tmp_path, etc
 
 def test_check_mode_reports_but_does_not_write(tmp_path, etc):
     write(etc, {"live-restore": False})
-    result = DaemonConfigManager(DockerModule(tmp_path, {}, check_mode=True)).run()
+    result = DaemonConfigBackend(DockerModule(tmp_path, {}, check_mode=True)).run()
     assert result["changed"] is True
     assert json.loads((etc / "daemon.json").read_text()) == {"live-restore": False}
     assert result["diff"]["before"]["live-restore"] is False
@@ -119,7 +116,7 @@ def test_invalid_config_is_refused_and_the_file_is_untouched(tmp_path, etc):
     before = (etc / "daemon.json").read_text()
     module = DockerModule(tmp_path, {"config": {"log-opts": {"max-size": "10 parsecs"}}}, dockerd="/usr/sbin/dockerd")
     with pytest.raises(DaemonConfigError) as error:
-        DaemonConfigManager(module).run()
+        DaemonConfigBackend(module).run()
     assert "refused before anything was written" in str(error.value)
     assert "log-opts.max-size" in str(error.value)
     assert (etc / "daemon.json").read_text() == before
@@ -128,7 +125,7 @@ def test_invalid_config_is_refused_and_the_file_is_untouched(tmp_path, etc):
 
 def test_unknown_key_refused_by_default(tmp_path, etc):
     with pytest.raises(DaemonConfigError) as error:
-        DaemonConfigManager(DockerModule(tmp_path, {"config": {"live-restor": True}})).run()
+        DaemonConfigBackend(DockerModule(tmp_path, {"config": {"live-restor": True}})).run()
     assert "did you mean live-restore" in str(error.value)
     assert not (etc / "daemon.json").exists()
 
@@ -139,7 +136,7 @@ def test_unknown_key_warned_when_allowed_and_checked_by_dockerd(tmp_path, etc):
                           validate_err="unable to configure the Docker daemon with file %s: the following "
                                        "directives don't match any configuration option: future-option")
     with pytest.raises(DaemonConfigError) as error:
-        DaemonConfigManager(module).run()
+        DaemonConfigBackend(module).run()
     assert module.warnings and "future-option" in module.warnings[0]
     message = str(error.value)
     assert "refused by dockerd --validate" in message
@@ -150,7 +147,7 @@ def test_unknown_key_warned_when_allowed_and_checked_by_dockerd(tmp_path, etc):
 def test_old_dockerd_without_validate_relies_on_the_schema(tmp_path, etc):
     module = DockerModule(tmp_path, {}, dockerd="/usr/sbin/dockerd", version="Docker version 20.10.24+dfsg1, build 5d6db84",
                           help_text=HELP_WITHOUT_VALIDATE)
-    result = DaemonConfigManager(module).run()
+    result = DaemonConfigBackend(module).run()
     assert result["validation"]["dockerd"] == "skipped (dockerd 20.10.24 has no --validate (Docker 23+ has it))"
     assert result["changed"] is True
 
@@ -159,26 +156,26 @@ def test_old_dockerd_refuses_options_it_does_not_know(tmp_path, etc):
     module = DockerModule(tmp_path, {"config": {"default-network-opts": {}}}, dockerd="/usr/sbin/dockerd",
                           version="Docker version 20.10.24+dfsg1", help_text=HELP_WITHOUT_VALIDATE)
     with pytest.raises(DaemonConfigError) as error:
-        DaemonConfigManager(module).run()
+        DaemonConfigBackend(module).run()
     assert "needs Docker 24.0 or later" in str(error.value)
 
 
 def test_dockerd_validate_always_fails_without_dockerd(tmp_path, etc):
     with pytest.raises(DaemonConfigError) as error:
-        DaemonConfigManager(DockerModule(tmp_path, {"dockerd_validate": "always"})).run()
+        DaemonConfigBackend(DockerModule(tmp_path, {"dockerd_validate": "always"})).run()
     assert "dockerd is not installed" in str(error.value)
 
 
 def test_dockerd_validate_never_skips(tmp_path, etc):
     module = DockerModule(tmp_path, {"dockerd_validate": "never"}, dockerd="/usr/sbin/dockerd")
-    result = DaemonConfigManager(module).run()
+    result = DaemonConfigBackend(module).run()
     assert result["validation"]["dockerd"] == "skipped (dockerd_validate=never)"
     assert not any(cmd[1] == "--validate" for cmd in module.commands)
 
 
 def test_unreadable_current_file_is_replaced(tmp_path, etc):
     (etc / "daemon.json").write_text("{broken")
-    result = DaemonConfigManager(DockerModule(tmp_path, {})).run()
+    result = DaemonConfigBackend(DockerModule(tmp_path, {})).run()
     assert result["changed"] is True
     assert "current file is not valid JSON" in result["actions"][0]
     assert json.loads((etc / "daemon.json").read_text()) == GOOD
@@ -186,7 +183,7 @@ def test_unreadable_current_file_is_replaced(tmp_path, etc):
 
 def test_backup_on_change(tmp_path, etc):
     write(etc, {"debug": True})
-    result = DaemonConfigManager(DockerModule(tmp_path, {"backup": True})).run()
+    result = DaemonConfigBackend(DockerModule(tmp_path, {"backup": True})).run()
     assert json.loads(open(result["backup_file"]).read()) == {"debug": True}
 
 
@@ -194,7 +191,7 @@ def test_mode_change_alone_is_a_change(tmp_path, etc):
     write(etc, GOOD)
     os.chmod(etc / "daemon.json", 0o600)
     module = DockerModule(tmp_path, {"mode": "0644"})
-    result = DaemonConfigManager(module).run()
+    result = DaemonConfigBackend(module).run()
     assert result["changed"] is True
     assert result["actions"] == ["set owner/group/mode of %s" % module.params["path"]]
     assert stat.S_IMODE(os.stat(etc / "daemon.json").st_mode) == 0o644
@@ -203,13 +200,13 @@ def test_mode_change_alone_is_a_change(tmp_path, etc):
 def test_missing_directory_is_explained(tmp_path):
     module = DockerModule(tmp_path, {"path": str(tmp_path / "nowhere" / "daemon.json")})
     with pytest.raises(DaemonConfigError) as error:
-        DaemonConfigManager(module).run()
+        DaemonConfigBackend(module).run()
     assert "does not exist" in str(error.value)
 
 
 def test_dockerd_path_that_does_not_exist_means_no_dockerd(tmp_path, etc):
     module = DockerModule(tmp_path, {"dockerd_path": str(tmp_path / "no-dockerd")})
-    result = DaemonConfigManager(module).run()
+    result = DaemonConfigBackend(module).run()
     assert result["validation"]["dockerd"] == "skipped (dockerd is not installed)"
     assert module.commands == []
 
@@ -224,5 +221,5 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary_file(tmp_path, etc)
 
     module.atomic_move = full_disk
     with pytest.raises(OSError, match="No space left"):
-        DaemonConfigManager(module).run()
+        DaemonConfigBackend(module).run()
     assert os.listdir(etc) == ["daemon.json"] and (etc / "daemon.json").read_text() == before
