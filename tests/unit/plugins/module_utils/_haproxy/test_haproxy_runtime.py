@@ -3,22 +3,21 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from ansible_collections.ironclad.infra.plugins.module_utils._haproxy_runtime import (
+from ansible_collections.ironclad.infra.plugins.module_utils._haproxy.backend import ServerStateBackend, unix_transport
+from ansible_collections.ironclad.infra.plugins.module_utils._haproxy.runtime import (
     ADMF_CMAINT,
     ADMF_FDRAIN,
     ADMF_FMAINT,
     HAProxyRuntimeError,
     RuntimeAPI,
-    ServerStateManager,
     admin_state,
     check_answer,
     describe_admin_flags,
     parse_servers_state,
     parse_stat_csv,
-    unix_transport,
 )
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parent.parent / "fixtures"
 WEB1, WEB2 = "ict-haproxy-web1-d12", "ict-haproxy-web2-d13"
 
 SERVERS_STATE_HEADER = (
@@ -202,7 +201,7 @@ def params(**overrides):
 
 def manager(fake, check_mode=False, **overrides):
     clock = FakeClock()
-    return ServerStateManager(RuntimeAPI(fake), params(**overrides), check_mode=check_mode, clock=clock, sleep=clock.sleep)
+    return ServerStateBackend(RuntimeAPI(fake), params(**overrides), check_mode=check_mode, clock=clock, sleep=clock.sleep)
 
 
 def ready_servers():
@@ -353,4 +352,4 @@ def test_refusal_from_haproxy_is_raised():
         return fake(command)
 
     with pytest.raises(HAProxyRuntimeError, match="Permission denied"):
-        ServerStateManager(RuntimeAPI(refusing), params(state="drain")).run()
+        ServerStateBackend(RuntimeAPI(refusing), params(state="drain")).run()
