@@ -12,11 +12,9 @@ from __future__ import annotations
 
 import os
 
-from ansible_collections.ironclad.infra.plugins.module_utils._rabbitmq_definitions import (
-    DefinitionsError,
-    Planner,
-    parse_export,
-)
+from ansible_collections.ironclad.infra.plugins.module_utils._rabbitmq.definitions import DefinitionsError
+from ansible_collections.ironclad.infra.plugins.module_utils._rabbitmq.export import parse_export
+from ansible_collections.ironclad.infra.plugins.module_utils._rabbitmq.planner import Planner
 
 __metaclass__ = type
 

@@ -9,17 +9,11 @@ import json
 import os
 
 import pytest
-from ansible_collections.ironclad.infra.plugins.module_utils._rabbitmq_definitions import (
-    DefinitionsError,
-    Planner,
-    parse_export,
-    password_matches,
-    validate_definitions,
-    validate_policy_definition,
-    vhost_metadata_eval,
-)
+from ansible_collections.ironclad.infra.plugins.module_utils._rabbitmq.definitions import DefinitionsError, validate_definitions, validate_policy_definition
+from ansible_collections.ironclad.infra.plugins.module_utils._rabbitmq.export import parse_export, password_matches
+from ansible_collections.ironclad.infra.plugins.module_utils._rabbitmq.planner import Planner, vhost_metadata_eval
 
-FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures")
+FIXTURES = os.path.join(os.path.dirname(__file__), "..", "fixtures")
 
 # What a fresh Debian 12 node (RabbitMQ 3.10.8) exports: guest with the password guest, vhost / without a
 # default queue type.
