@@ -169,7 +169,8 @@ def collection_on_path():
 
 def verify(workdir, count):
     collection_on_path()
-    from ansible_collections.ironclad.infra.plugins.module_utils import _x509 as x
+    from ansible_collections.ironclad.infra.plugins.module_utils._pki import x509 as x
+    from ansible_collections.ironclad.infra.plugins.module_utils._pki import x509_names as x_names
 
     serials = {}
     for index in range(1, count + 1):
@@ -178,7 +179,7 @@ def verify(workdir, count):
             leaf = x.load_certificate(handle.read())
         with open(os.path.join(host_dir, "chain.crt"), "rb") as handle:
             chain = x.load_certificates(handle.read())
-        if x.build_chain(leaf, chain)[-1] != chain[-1] or "DNS:bench-%d.bench.lab" % index not in x.certificate_sans(leaf):
+        if x.build_chain(leaf, chain)[-1] != chain[-1] or "DNS:bench-%d.bench.lab" % index not in x_names.certificate_sans(leaf):
             raise SystemExit("certificate of bench-%d does not verify" % index)
         serials[index] = leaf.serial_number
     return serials
@@ -196,12 +197,8 @@ def engine(workdir, count):
     """The same PKI work without Ansible: the module backends called in this process (no per-host task,
     no module start-up). Returns (first, rerun) seconds."""
     collection_on_path()
-    from ansible_collections.ironclad.infra.plugins.module_utils._x509_backend import (
-        CaBackend,
-        CertificateBackend,
-        SignBackend,
-    )
-    from ansible_collections.ironclad.infra.plugins.module_utils._x509_spec import CERTIFICATE_ARGUMENT_SPEC
+    from ansible_collections.ironclad.infra.plugins.module_utils._pki.backend import CaBackend, CertificateBackend, SignBackend
+    from ansible_collections.ironclad.infra.plugins.module_utils._pki.spec import CERTIFICATE_ARGUMENT_SPEC
 
     defaults = {k: v.get("default") for k, v in CERTIFICATE_ARGUMENT_SPEC.items()}
     base = os.path.join(workdir, "engine")

@@ -12,7 +12,7 @@ import os
 from ansible_collections.ironclad.infra.plugins.module_utils import _ssh_cert as s
 from ansible_collections.ironclad.infra.plugins.module_utils._common.difference import DifferenceTracker
 from ansible_collections.ironclad.infra.plugins.module_utils._common.files import read_file
-from ansible_collections.ironclad.infra.plugins.module_utils._x509_files import FileSpec, ensure_file
+from ansible_collections.ironclad.infra.plugins.module_utils._pki.files import FileSpec, ensure_file
 
 CA_KEY = "ssh_ca"
 CA_PUB = "ssh_ca.pub"
@@ -43,7 +43,7 @@ CERTIFICATE_ARGUMENT_SPEC = dict(
 )
 
 # What the modules end in fail_json (with the exception's text) instead of a traceback: invalid keys
-# or certificates and files that cannot be read or written (see _module_runner).
+# or certificates and files that cannot be read or written (see _common/runner.py).
 ERRORS = {(s.SshCertError, ValueError, OSError): "%s"}
 
 

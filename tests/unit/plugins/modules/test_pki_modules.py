@@ -10,7 +10,7 @@ import pytest
 import yaml
 from ansible.module_utils.testing import patch_module_args
 from ansible_collections.ironclad.infra.plugins.module_utils import _ssh_cert_backend as ssh
-from ansible_collections.ironclad.infra.plugins.module_utils import _x509_spec as spec
+from ansible_collections.ironclad.infra.plugins.module_utils._pki import spec as spec
 from ansible_collections.ironclad.infra.plugins.modules import ssh_ca, ssh_certificate, x509_ca, x509_certificate, x509_sign
 
 MODULE_SPECS = [

@@ -18,17 +18,21 @@ import hashlib
 import json
 import os
 
-from ansible_collections.ironclad.infra.plugins.module_utils import _x509 as x
-from ansible_collections.ironclad.infra.plugins.module_utils import _x509_state as state
 from ansible_collections.ironclad.infra.plugins.module_utils._common.difference import DifferenceTracker
 from ansible_collections.ironclad.infra.plugins.module_utils._common.files import read_file, write_if_different
-from ansible_collections.ironclad.infra.plugins.module_utils._x509_files import FileSpec, ensure_file
+from ansible_collections.ironclad.infra.plugins.module_utils._pki import state as state
+from ansible_collections.ironclad.infra.plugins.module_utils._pki import x509 as x
+from ansible_collections.ironclad.infra.plugins.module_utils._pki import x509_issue as x_issue
+from ansible_collections.ironclad.infra.plugins.module_utils._pki import x509_names as x_names
+from ansible_collections.ironclad.infra.plugins.module_utils._pki.files import FileSpec, ensure_file
 
 # What the modules end in fail_json (with the exception's text) instead of a traceback: invalid input
-# and files that cannot be read or written (see _module_runner).
+# and files that cannot be read or written (see _common/runner.py).
 ERRORS = {(x.PkiError, ValueError, OSError): "%s"}
 # The library every backend here needs: without it the modules fail with Ansible's install hint.
-REQUIRED_LIBRARY = ("cryptography (Debian: python3-cryptography)", x.CRYPTOGRAPHY_IMPORT_ERROR)
+# Why cryptography could not be imported, or None: the modules name it as their required library.
+CRYPTOGRAPHY_IMPORT_ERROR = x.CRYPTOGRAPHY_IMPORT_ERROR
+REQUIRED_LIBRARY = ("cryptography (Debian: python3-cryptography)", CRYPTOGRAPHY_IMPORT_ERROR)
 
 # File names inside a CA directory (x509_ca writes them, x509_sign reads them).
 ROOT_KEY = "root.key"
@@ -59,7 +63,7 @@ def load_ca(path, passphrase, need_key=True):
         chain = [signing, root]
     for cert in chain:
         name = ROOT_CERT if cert is root else INTERMEDIATE_CERT
-        x.check_ca_usable(cert, source="CA certificate %s" % _ca_file(path, name))
+        x_issue.check_ca_usable(cert, source="CA certificate %s" % _ca_file(path, name))
     key = None
     if need_key:
         key_path = _ca_file(path, key_name)
@@ -89,10 +93,10 @@ class CaBackend:
         p = self.params
         path = os.path.expanduser(p["path"])
         passphrase = p.get("passphrase")
-        permitted = x.name_constraint_subtrees(p.get("name_constraints_permitted"), "name_constraints_permitted")
-        excluded = x.name_constraint_subtrees(p.get("name_constraints_excluded"), "name_constraints_excluded")
+        permitted = x_names.name_constraint_subtrees(p.get("name_constraints_permitted"), "name_constraints_permitted")
+        excluded = x_names.name_constraint_subtrees(p.get("name_constraints_excluded"), "name_constraints_excluded")
         root_subject = self._subject(p.get("subject"), "Ironclad Root CA")
-        x.build_name(root_subject)
+        x_names.build_name(root_subject)
         inter_subject = self._subject(p.get("intermediate_subject"), "%s Intermediate" % root_subject["common_name"])
         check = self.module.check_mode
         files = []
@@ -108,16 +112,16 @@ class CaBackend:
             root_key = x.load_private_key(root_key_pem, passphrase, "the CA key %s" % _ca_file(path, ROOT_KEY))
             if not x.same_public_key(root_key, root.public_key()):
                 raise x.PkiError("the CA key %s does not belong to %s" % (_ca_file(path, ROOT_KEY), _ca_file(path, ROOT_CERT)))
-            x.check_ca_usable(root, source="root CA certificate %s" % _ca_file(path, ROOT_CERT))
-            if root.subject != x.build_name(root_subject):
+            x_issue.check_ca_usable(root, source="root CA certificate %s" % _ca_file(path, ROOT_CERT))
+            if root.subject != x_names.build_name(root_subject):
                 self.module.warn("the existing root CA is %s, not %s; a CA is never replaced implicitly (move %s away to "
-                                 "create a new one)" % (root.subject.rfc4514_string(), x.build_name(root_subject).rfc4514_string(), path))
+                                 "create a new one)" % (root.subject.rfc4514_string(), x_names.build_name(root_subject).rfc4514_string(), path))
         else:
-            self.tracker.add("root", before=None, after=x.build_name(root_subject).rfc4514_string(),
-                             action="create root CA %s in %s" % (x.build_name(root_subject).rfc4514_string(), path))
+            self.tracker.add("root", before=None, after=x_names.build_name(root_subject).rfc4514_string(),
+                             action="create root CA %s in %s" % (x_names.build_name(root_subject).rfc4514_string(), path))
             if not check:
                 root_key = x.generate_private_key(p["key_type"], p["key_curve"], p["key_size"])
-                root = x.build_ca_certificate(root_key, root_subject, p["validity_days"], path_length=p.get("path_length"),
+                root = x_issue.build_ca_certificate(root_key, root_subject, p["validity_days"], path_length=p.get("path_length"),
                                               permitted=permitted, excluded=excluded)
                 files.append(FileSpec("root.key", _ca_file(path, ROOT_KEY), x.private_key_pem(root_key, passphrase), "0600", secret=True))
                 files.append(FileSpec("root.crt", _ca_file(path, ROOT_CERT), x.certificate_pem(root).encode(), "0644"))
@@ -133,7 +137,7 @@ class CaBackend:
             inter_key = x.load_private_key(inter_key_pem, passphrase, "the CA key %s" % _ca_file(path, INTERMEDIATE_KEY))
             if not x.same_public_key(inter_key, inter.public_key()):
                 raise x.PkiError("the CA key %s does not belong to %s" % (_ca_file(path, INTERMEDIATE_KEY), _ca_file(path, INTERMEDIATE_CERT)))
-            x.check_ca_usable(inter, source="intermediate CA certificate %s" % _ca_file(path, INTERMEDIATE_CERT))
+            x_issue.check_ca_usable(inter, source="intermediate CA certificate %s" % _ca_file(path, INTERMEDIATE_CERT))
             if root is not None and not x.signed_by(inter, root):
                 raise x.PkiError("%s was not issued by %s" % (_ca_file(path, INTERMEDIATE_CERT), _ca_file(path, ROOT_CERT)))
             if not p.get("intermediate"):
@@ -141,11 +145,11 @@ class CaBackend:
             signing = inter
             chain = [inter, *chain]
         elif p.get("intermediate"):
-            self.tracker.add("intermediate", before=None, after=x.build_name(inter_subject).rfc4514_string(),
-                             action="create intermediate CA %s" % x.build_name(inter_subject).rfc4514_string())
+            self.tracker.add("intermediate", before=None, after=x_names.build_name(inter_subject).rfc4514_string(),
+                             action="create intermediate CA %s" % x_names.build_name(inter_subject).rfc4514_string())
             if not check:
                 inter_key = x.generate_private_key(p["key_type"], p["key_curve"], p["key_size"])
-                inter = x.build_ca_certificate(inter_key, inter_subject, p["intermediate_validity_days"], issuer_cert=root,
+                inter = x_issue.build_ca_certificate(inter_key, inter_subject, p["intermediate_validity_days"], issuer_cert=root,
                                                issuer_key=root_key, path_length=0, permitted=permitted, excluded=excluded)
                 files.append(FileSpec("intermediate.key", _ca_file(path, INTERMEDIATE_KEY), x.private_key_pem(inter_key, passphrase), "0600", secret=True))
                 files.append(FileSpec("intermediate.crt", _ca_file(path, INTERMEDIATE_CERT), x.certificate_pem(inter).encode(), "0644"))
@@ -169,7 +173,7 @@ class CaBackend:
             "certificate": x.certificate_pem(signing) if signing is not None else None,
         }
         if signing is not None:
-            info = x.certificate_info(signing)
+            info = x_names.certificate_info(signing)
             result.update({
                 "fingerprint_sha256": x.fingerprint_colons(root),
                 "not_after": info["not_after"],
@@ -197,13 +201,13 @@ class SignBackend:
                 raise x.PkiError("request name %r appears twice; every request needs its own name" % name)
             seen.add(name)
             try:
-                csr = x.load_csr(request.get("csr") or "", "the CSR of %s" % name)
-                sans = x.normalize_sans(request.get("subject_alt_names") if request.get("subject_alt_names") is not None
-                                        else x.csr_sans(csr))
+                csr = x_issue.load_csr(request.get("csr") or "", "the CSR of %s" % name)
+                sans = x_names.normalize_sans(request.get("subject_alt_names") if request.get("subject_alt_names") is not None
+                                        else x_issue.csr_sans(csr))
                 if not sans:
                     raise x.PkiError("no subject alternative names; give subject_alt_names")
                 eku = request.get("extended_key_usage") or p["extended_key_usage"]
-                x.eku_oids(eku)
+                x_names.eku_oids(eku)
             except x.PkiError as exc:
                 raise x.PkiError("request %s: %s" % (name, exc)) from exc
             prepared.append((name, csr, sans, request.get("validity_days") or p["validity_days"], eku))
@@ -213,7 +217,7 @@ class SignBackend:
         signing, key, chain = load_ca(p["ca_path"], p.get("passphrase"))
         for name, _csr, sans, _days, _eku in prepared:
             try:
-                x.check_name_constraints(sans, chain)
+                x_names.check_name_constraints(sans, chain)
             except x.PkiError as exc:
                 raise x.PkiError("request %s: %s" % (name, exc)) from exc
         certificates = {}
@@ -221,7 +225,7 @@ class SignBackend:
             self.tracker.add("certificates.%s" % name, before=None, after=sans,
                              action="issue a certificate for %s (%s), valid %s days" % (name, ", ".join(sans), days))
             if not self.module.check_mode:
-                cert = x.sign_certificate(csr, signing, key, sans, days, extended_key_usage=eku)
+                cert = x_issue.sign_certificate(csr, signing, key, sans, days, extended_key_usage=eku)
                 certificates[name] = x.certificate_pem(cert)
         return {
             "changed": self.tracker.changed,
@@ -248,18 +252,18 @@ class CertificateBackend:
     def _summary(self, cert):
         if cert is None:
             return None
-        info = x.certificate_info(cert)
+        info = x_names.certificate_info(cert)
         return {k: info[k] for k in ("subject", "issuer", "serial_number", "not_after", "subject_alt_names")}
 
     def run(self):
         p = self.params
         check = self.module.check_mode
-        sans = x.normalize_sans(p["subject_alt_names"])
+        sans = x_names.normalize_sans(p["subject_alt_names"])
         if not sans:
             raise x.PkiError("subject_alt_names is empty; a certificate needs at least one DNS name or IP address")
         eku = p["extended_key_usage"]
-        x.eku_oids(eku)
-        x.build_name(p.get("subject"))
+        x_names.eku_oids(eku)
+        x_names.build_name(p.get("subject"))
 
         ca_certs = x.load_certificates(p["ca_chain"], "ca_chain")
         issuer = chain = root = None
@@ -268,7 +272,7 @@ class CertificateBackend:
             chain = [issuer] if issuer.issuer == issuer.subject else [issuer, *x.build_chain(issuer, ca_certs[1:])]
             root = chain[-1]
             for ca in chain:
-                x.check_ca_usable(ca, source="CA certificate %s in ca_chain" % ca.subject.rfc4514_string())
+                x_issue.check_ca_usable(ca, source="CA certificate %s in ca_chain" % ca.subject.rfc4514_string())
         elif not check:
             raise x.PkiError("ca_chain is empty; pass the chain returned by ironclad.infra.x509_ca")
 
@@ -317,12 +321,12 @@ class CertificateBackend:
             elif key is None and current is not None:
                 reasons = ["the private key is missing"]
             else:
-                reasons = x.renewal_reasons(current, key, sans, issuer, p["renew_before_days"], wanted_eku=eku)
+                reasons = x_issue.renewal_reasons(current, key, sans, issuer, p["renew_before_days"], wanted_eku=eku)
             if reasons:
                 self.tracker.add("certificate", before=self._summary(current), after="(to be issued)",
                                  action="issue a certificate for %s: %s" % (", ".join(sans), "; ".join(reasons)))
                 if key is not None:
-                    csr = x.csr_pem(x.build_csr(key, sans, p.get("subject")))
+                    csr = x_issue.csr_pem(x_issue.build_csr(key, sans, p.get("subject")))
             else:
                 leaf = current
 
@@ -367,7 +371,7 @@ class CertificateBackend:
             "reasons": reasons,
             "csr": csr,
             "subject_alt_names": sans,
-            "certificate": x.certificate_info(leaf) if leaf is not None else None,
+            "certificate": x_names.certificate_info(leaf) if leaf is not None else None,
         }
 
     def _record_state(self, leaf, chain):
@@ -385,7 +389,7 @@ class CertificateBackend:
             st = os.stat(name)
             files[name] = (hashlib.sha256(content).hexdigest(), st.st_mode & 0o7777, st.st_uid, st.st_gid)
         record = state.build_state(self.params, x.not_valid_after(leaf).timestamp(),
-                                   min(x.not_valid_after(c) for c in chain).timestamp(), files, x.certificate_info(leaf))
+                                   min(x.not_valid_after(c) for c in chain).timestamp(), files, x_names.certificate_info(leaf))
         content = json.dumps(record, sort_keys=True).encode("utf-8")
         write_if_different(path, content, 0o600, make_dirs=True)
 
@@ -398,8 +402,8 @@ class CertificateBackend:
                              "request a new certificate" % self.params["privatekey_path"])
         if issuer is not None and not x.signed_by(leaf, issuer):
             raise x.PkiError("the given certificate was not issued by the CA in ca_chain (%s)" % issuer.subject.rfc4514_string())
-        if set(x.certificate_sans(leaf)) != set(sans):
+        if set(x_names.certificate_sans(leaf)) != set(sans):
             raise x.PkiError("the given certificate carries SANs %s, but subject_alt_names asks for %s"
-                             % (", ".join(x.certificate_sans(leaf)), ", ".join(sans)))
+                             % (", ".join(x_names.certificate_sans(leaf)), ", ".join(sans)))
         if x.not_valid_after(leaf) <= x.utcnow():
             raise x.PkiError("the given certificate expired on %s" % x.format_time(x.not_valid_after(leaf)))

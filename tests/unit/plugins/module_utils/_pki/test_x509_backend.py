@@ -7,18 +7,12 @@ import os
 import stat
 
 import pytest
-from ansible_collections.ironclad.infra.plugins.module_utils import _x509 as x
 from ansible_collections.ironclad.infra.plugins.module_utils._common.files import write_file
-from ansible_collections.ironclad.infra.plugins.module_utils._x509_backend import (
-    CaBackend,
-    CertificateBackend,
-    SignBackend,
-)
-from ansible_collections.ironclad.infra.plugins.module_utils._x509_spec import (
-    CA_ARGUMENT_SPEC,
-    CERTIFICATE_ARGUMENT_SPEC,
-    SIGN_ARGUMENT_SPEC,
-)
+from ansible_collections.ironclad.infra.plugins.module_utils._pki import x509 as x
+from ansible_collections.ironclad.infra.plugins.module_utils._pki import x509_issue as x_issue
+from ansible_collections.ironclad.infra.plugins.module_utils._pki import x509_names as x_names
+from ansible_collections.ironclad.infra.plugins.module_utils._pki.backend import CaBackend, CertificateBackend, SignBackend
+from ansible_collections.ironclad.infra.plugins.module_utils._pki.spec import CA_ARGUMENT_SPEC, CERTIFICATE_ARGUMENT_SPEC, SIGN_ARGUMENT_SPEC
 from conftest import FakeModule
 from cryptography.hazmat.primitives.serialization import pkcs12
 
@@ -109,14 +103,14 @@ def test_ca_wrong_passphrase_fails_and_writes_nothing(tmp_path):
 
 def test_expired_ca_fails_with_a_clear_message(tmp_path):
     key = x.generate_private_key()
-    old = x.build_ca_certificate(key, {"common_name": "Old CA"}, 10,
+    old = x_issue.build_ca_certificate(key, {"common_name": "Old CA"}, 10,
                                  now=datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=100))
     (tmp_path / "ca").mkdir()
     write_file(str(tmp_path / "ca" / "root.key"), x.private_key_pem(key), 0o600)
     write_file(str(tmp_path / "ca" / "root.crt"), x.certificate_pem(old).encode(), 0o644)
     with pytest.raises(x.PkiError, match=r"expired on .*Create a new CA"):
         run_ca(tmp_path / "ca")
-    csr = x.csr_pem(x.build_csr(x.generate_private_key(), ["DNS:a.lab"]))
+    csr = x_issue.csr_pem(x_issue.build_csr(x.generate_private_key(), ["DNS:a.lab"]))
     with pytest.raises(x.PkiError, match="expired"):
         run_sign(tmp_path / "ca", [{"name": "a", "csr": csr}])
 
@@ -132,7 +126,7 @@ def test_incomplete_ca_is_reported(tmp_path):
 
 def test_sign_validates_every_request_before_signing(ca):
     ca_dir, _chain = ca
-    good = x.csr_pem(x.build_csr(x.generate_private_key(), ["DNS:a.lab"]))
+    good = x_issue.csr_pem(x_issue.build_csr(x.generate_private_key(), ["DNS:a.lab"]))
     with pytest.raises(x.PkiError, match="request b: subject alternative name 'bad name'"):
         run_sign(ca_dir, [{"name": "a", "csr": good}, {"name": "b", "csr": good, "subject_alt_names": ["bad name"]}])
     with pytest.raises(x.PkiError, match="request c: the CSR of c is not a PEM CSR"):
@@ -141,20 +135,20 @@ def test_sign_validates_every_request_before_signing(ca):
 
 def test_sign_batch_and_check_mode(ca):
     ca_dir, chain = ca
-    requests = [{"name": "h%d" % i, "csr": x.csr_pem(x.build_csr(x.generate_private_key(), ["DNS:h%d.lab" % i])),
+    requests = [{"name": "h%d" % i, "csr": x_issue.csr_pem(x_issue.build_csr(x.generate_private_key(), ["DNS:h%d.lab" % i])),
                  "subject_alt_names": ["h%d.lab" % i, "10.0.0.%d" % i]} for i in range(5)]
     checked = run_sign(ca_dir, requests, check_mode=True)
     assert checked["changed"] is True and checked["certificates"] == {} and checked["issued"] == ["h0", "h1", "h2", "h3", "h4"]
     signed = run_sign(ca_dir, requests)
     assert sorted(signed["certificates"]) == ["h0", "h1", "h2", "h3", "h4"]
     cert = x.load_certificate(signed["certificates"]["h3"])
-    assert x.certificate_sans(cert) == ["DNS:h3.lab", "IP:10.0.0.3"]
+    assert x_names.certificate_sans(cert) == ["DNS:h3.lab", "IP:10.0.0.3"]
     assert x.signed_by(cert, x.load_certificate(chain[0]))
 
 
 def test_sign_with_wrong_passphrase(tmp_path):
     run_ca(tmp_path / "ca", passphrase="right")
-    csr = x.csr_pem(x.build_csr(x.generate_private_key(), ["DNS:a.lab"]))
+    csr = x_issue.csr_pem(x_issue.build_csr(x.generate_private_key(), ["DNS:a.lab"]))
     with pytest.raises(x.PkiError, match="does not open"):
         run_sign(tmp_path / "ca", [{"name": "a", "csr": csr}], passphrase="wrong")
 
@@ -225,7 +219,7 @@ def test_san_change_reissues_and_keeps_the_key(tmp_path, ca):
     first, _signed, _second = issue(host, ca_dir, chain, sans=("web1.lab", "10.0.0.5", "api.lab"))
     assert first["reasons"] == ["the SANs changed (add DNS:api.lab)"]
     assert (host / "host.key").read_bytes() == key_before
-    assert "DNS:api.lab" in x.certificate_sans(x.load_certificate((host / "host.crt").read_bytes()))
+    assert "DNS:api.lab" in x_names.certificate_sans(x.load_certificate((host / "host.crt").read_bytes()))
 
 
 def test_ca_change_reissues(tmp_path, ca):
@@ -248,7 +242,7 @@ def test_a_certificate_for_another_key_is_refused(tmp_path, ca):
     ca_dir, chain = ca
     host = tmp_path / "host"
     run_cert(cert_params(host, chain))
-    other_csr = x.csr_pem(x.build_csr(x.generate_private_key(), ["DNS:web1.lab", "IP:10.0.0.5"]))
+    other_csr = x_issue.csr_pem(x_issue.build_csr(x.generate_private_key(), ["DNS:web1.lab", "IP:10.0.0.5"]))
     foreign = run_sign(ca_dir, [{"name": "x", "csr": other_csr}])["certificates"]["x"]
     with pytest.raises(x.PkiError, match="does not belong to"):
         run_cert(cert_params(host, chain, certificate=foreign))
