@@ -21,7 +21,6 @@ import os
 import re
 import stat
 
-from ansible_collections.ironclad.infra.plugins.module_utils import _ssh_algorithms as ssh
 from ansible_collections.ironclad.infra.plugins.module_utils._audit_defaults import AREAS, DEFAULTS
 from ansible_collections.ironclad.infra.plugins.module_utils._host.file_modes import (
     DEFAULT_SETUID_EXCLUDES,
@@ -42,6 +41,9 @@ from ansible_collections.ironclad.infra.plugins.module_utils._host.sysctl import
 from ansible_collections.ironclad.infra.plugins.module_utils._host.sysctl import (
     parse_file as parse_sysctl_file,
 )
+from ansible_collections.ironclad.infra.plugins.module_utils._ssh import algorithms as ssh
+from ansible_collections.ironclad.infra.plugins.module_utils._ssh import keys as ssh_keys
+from ansible_collections.ironclad.infra.plugins.module_utils._ssh import sshd_audit as sshd_audit
 
 __metaclass__ = type
 
@@ -666,17 +668,17 @@ class Auditor:
             version = ssh.parse_openssh_version((verr or "") + (vout or ""))
         except ssh.SshAlgorithmError:
             version = None
-        findings = ssh.evaluate_sshd_config(out, version, self.params.get("ssh_policy") or {})
-        config = ssh.parse_sshd_t(out)
+        findings = sshd_audit.evaluate_sshd_config(out, version, self.params.get("ssh_policy") or {})
+        config = sshd_audit.parse_sshd_t(out)
         keys = []
         for path in config.get("hostkey", []):
-            parsed = ssh.parse_public_key(self.host.read(path + ".pub") or "")
+            parsed = ssh_keys.parse_public_key(self.host.read(path + ".pub") or "")
             if parsed:
                 keys.append({"path": path, "type": parsed["type"], "bits": parsed["bits"]})
             else:
                 keys.append({"path": path, "type": "unknown", "bits": 0})
-        findings.append(ssh.evaluate_host_keys(keys))
-        findings.append(ssh.evaluate_moduli(self.host.read("/etc/ssh/moduli")))
+        findings.append(sshd_audit.evaluate_host_keys(keys))
+        findings.append(sshd_audit.evaluate_moduli(self.host.read("/etc/ssh/moduli")))
         return [control(f["id"], f["title"], "ssh", f["status"], f["reason"]) for f in findings]
 
     # -- run -----------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from __future__ import annotations
 import ipaddress
 import re
 
-from ansible_collections.ironclad.infra.plugins.module_utils._ssh_algorithms import parse_public_key
+from ansible_collections.ironclad.infra.plugins.module_utils._ssh.keys import parse_public_key
 
 __metaclass__ = type
 

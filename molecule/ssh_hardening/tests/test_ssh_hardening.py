@@ -16,11 +16,8 @@ from pathlib import Path
 import paramiko
 import pytest
 import testinfra
-from ansible_collections.ironclad.infra.plugins.module_utils._ssh_algorithms import (
-    evaluate_sshd_config,
-    parse_public_key,
-    parse_sshd_t,
-)
+from ansible_collections.ironclad.infra.plugins.module_utils._ssh.keys import parse_public_key
+from ansible_collections.ironclad.infra.plugins.module_utils._ssh.sshd_audit import evaluate_sshd_config, parse_sshd_t
 from testinfra.utils.ansible_runner import AnsibleRunner
 
 RUNNER = AnsibleRunner(os.environ["MOLECULE_INVENTORY_FILE"])

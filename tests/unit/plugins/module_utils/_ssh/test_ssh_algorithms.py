@@ -3,7 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from ansible_collections.ironclad.infra.plugins.module_utils._ssh_algorithms import (
+from ansible_collections.ironclad.infra.plugins.module_utils._ssh.algorithms import (
     CLASSIC,
     KINDS,
     PQ,
@@ -12,18 +12,15 @@ from ansible_collections.ironclad.infra.plugins.module_utils._ssh_algorithms imp
     algorithm_class,
     algorithm_problems,
     choose_algorithms,
-    evaluate_host_keys,
-    evaluate_moduli,
-    evaluate_sshd_config,
-    filter_moduli,
     parse_openssh_version,
-    parse_public_key,
-    parse_sshd_t,
 )
+from ansible_collections.ironclad.infra.plugins.module_utils._ssh.keys import parse_public_key
+from ansible_collections.ironclad.infra.plugins.module_utils._ssh.moduli import filter_moduli
+from ansible_collections.ironclad.infra.plugins.module_utils._ssh.sshd_audit import evaluate_host_keys, evaluate_moduli, evaluate_sshd_config, parse_sshd_t
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
-FIXTURES = Path(__file__).parent / "fixtures" / "ssh"
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "ssh"
 
 
 def openssh_public(key, comment="test"):

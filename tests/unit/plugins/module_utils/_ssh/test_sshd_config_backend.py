@@ -7,15 +7,15 @@ import stat
 import subprocess
 
 import pytest
-from ansible_collections.ironclad.infra.plugins.module_utils._sshd_config import (
+from ansible_collections.ironclad.infra.plugins.module_utils._ssh.sshd_config import (
     HEADER,
     SshdConfigError,
-    SshdConfigManager,
     config_differences,
     effective_mismatches,
     parse_config,
     render_config,
 )
+from ansible_collections.ironclad.infra.plugins.module_utils._ssh.sshd_config_backend import SshdConfigBackend
 from conftest import FailJson, FakeModule
 
 pytestmark = pytest.mark.skipif(shutil.which("ssh-keygen") is None, reason="needs ssh-keygen")
@@ -160,7 +160,7 @@ class SshdModule(FakeModule):
 
 @pytest.fixture()
 def etc(tmp_path, monkeypatch):
-    monkeypatch.setattr(SshdConfigManager, "_ensure_privsep_dir", staticmethod(lambda path="/run/sshd": None))
+    monkeypatch.setattr(SshdConfigBackend, "_ensure_privsep_dir", staticmethod(lambda path="/run/sshd": None))
     ssh = tmp_path / "ssh"
     (ssh / "sshd_config.d").mkdir(parents=True)
     (ssh / "sshd_config").write_text("Include %s/sshd_config.d/*.conf\nPasswordAuthentication yes\nX11Forwarding yes\n" % ssh)
@@ -206,7 +206,7 @@ def rsa_bits(path):
 
 def test_first_run_hardens_then_second_run_changes_nothing(etc):
     old_ed25519 = (etc / "ssh_host_ed25519_key.pub").read_text()
-    result = SshdConfigManager(SshdModule(make_params(etc))).run()
+    result = SshdConfigBackend(SshdModule(make_params(etc))).run()
     assert result["changed"] is True
     actions = " | ".join(result["actions"])
     assert "generate rsa host key" in actions and "has 2048 bits" in actions
@@ -229,14 +229,14 @@ def test_first_run_hardens_then_second_run_changes_nothing(etc):
     assert result["effective"]["passwordauthentication"] == ["no"]
     assert not [p for p in os.listdir(etc) if p.startswith(("ironclad-sshd-", ".ironclad-"))]
 
-    again = SshdConfigManager(SshdModule(make_params(etc))).run()
+    again = SshdConfigBackend(SshdModule(make_params(etc))).run()
     assert again["changed"] is False and again["actions"] == []
     assert {k["action"] for k in again["host_keys"]} == {"kept"}
 
 
 def test_check_mode_reports_but_changes_nothing(etc):
     before = {p: (etc / p).read_bytes() for p in os.listdir(etc) if (etc / p).is_file()}
-    result = SshdConfigManager(SshdModule(make_params(etc), check_mode=True)).run()
+    result = SshdConfigBackend(SshdModule(make_params(etc), check_mode=True)).run()
     assert result["changed"] is True
     after = {p: (etc / p).read_bytes() for p in os.listdir(etc) if (etc / p).is_file()}
     assert after == before
@@ -246,7 +246,7 @@ def test_check_mode_reports_but_changes_nothing(etc):
 def test_sshd_rejecting_the_candidate_changes_nothing(etc):
     before = (etc / "sshd_config").read_text()
     with pytest.raises(Failed) as excinfo:
-        SshdConfigManager(SshdModule(make_params(etc), sshd_rc=255)).run()
+        SshdConfigBackend(SshdModule(make_params(etc), sshd_rc=255)).run()
     assert "sshd rejected the new configuration, nothing was changed" in excinfo.value.args[0]["msg"]
     assert "Bad configuration option" in excinfo.value.args[0]["msg"]
     assert (etc / "sshd_config").read_text() == before
@@ -259,7 +259,7 @@ def test_included_file_that_widens_allow_users_is_refused(etc):
     params = make_params(etc)
     params["settings"]["AllowUsers"] = ["alice"]
     with pytest.raises(Failed) as excinfo:
-        SshdConfigManager(SshdModule(params)).run()
+        SshdConfigBackend(SshdModule(params)).run()
     msg = excinfo.value.args[0]["msg"]
     assert "AllowUsers is ['alice', 'mallory'], wanted ['alice']" in msg
     assert "PasswordAuthentication" not in msg  # the managed value comes first and wins
@@ -270,14 +270,14 @@ def test_lockout_guard_refuses_user_without_key_and_force_overrides(etc):
     guard = {"enabled": True, "connection": "ssh", "user": user, "client_address": None,
              "client_algorithms": None, "force": False}
     with pytest.raises(Failed) as excinfo:
-        SshdConfigManager(SshdModule(make_params(etc, lockout_guard=guard))).run()
+        SshdConfigBackend(SshdModule(make_params(etc, lockout_guard=guard))).run()
     failure = excinfo.value.args[0]
     assert "would be locked out" in failure["msg"] and "ssh_hardening_force" in failure["msg"]
     assert failure["lockout_guard"]["checked"] is True
     assert "PasswordAuthentication yes" in (etc / "sshd_config").read_text()
 
     module = SshdModule(make_params(etc, lockout_guard=dict(guard, force=True)))
-    result = SshdConfigManager(module).run()
+    result = SshdConfigBackend(module).run()
     assert result["changed"] is True
     assert module.warnings and "overridden" in module.warnings[0]
 
@@ -291,7 +291,7 @@ def test_lockout_guard_passes_with_an_authorized_key(etc):
     params = make_params(etc, lockout_guard=guard)
     params["settings"]["PermitRootLogin"] = "prohibit-password"
     module = SshdModule(params)
-    result = SshdConfigManager(module).run()
+    result = SshdConfigBackend(module).run()
     assert result["changed"] is True
     assert result["lockout_guard"]["checked"] is True and result["lockout_guard"]["problems"] == []
     sshd_calls = [c for c in module.commands if c[0].endswith("sshd") and "-C" in c]
@@ -302,6 +302,6 @@ def test_bad_setting_fails_before_anything(etc):
     params = make_params(etc)
     params["settings"]["Banner"] = "two\nlines"
     with pytest.raises(Failed) as excinfo:
-        SshdConfigManager(SshdModule(params)).run()
+        SshdConfigBackend(SshdModule(params)).run()
     assert "line break" in excinfo.value.args[0]["msg"]
     assert (etc / "ssh_host_ecdsa_key").exists()

@@ -7,13 +7,9 @@ import shutil
 import subprocess
 
 import pytest
-from ansible_collections.ironclad.infra.plugins.module_utils import _ssh_cert as s
-from ansible_collections.ironclad.infra.plugins.module_utils._ssh_cert_backend import (
-    CA_ARGUMENT_SPEC,
-    CERTIFICATE_ARGUMENT_SPEC,
-    SshCaBackend,
-    SshCertificateBackend,
-)
+from ansible_collections.ironclad.infra.plugins.module_utils._ssh import cert as s
+from ansible_collections.ironclad.infra.plugins.module_utils._ssh.cert_backend import SshCaBackend, SshCertificateBackend
+from ansible_collections.ironclad.infra.plugins.module_utils._ssh.spec import CA_ARGUMENT_SPEC, CERTIFICATE_ARGUMENT_SPEC
 from conftest import FakeModule
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519

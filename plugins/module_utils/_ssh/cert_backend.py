@@ -9,38 +9,14 @@ __metaclass__ = type
 
 import os
 
-from ansible_collections.ironclad.infra.plugins.module_utils import _ssh_cert as s
 from ansible_collections.ironclad.infra.plugins.module_utils._common.difference import DifferenceTracker
 from ansible_collections.ironclad.infra.plugins.module_utils._common.files import read_file
 from ansible_collections.ironclad.infra.plugins.module_utils._pki.files import FileSpec, ensure_file
+from ansible_collections.ironclad.infra.plugins.module_utils._ssh import cert as s
 
 CA_KEY = "ssh_ca"
 CA_PUB = "ssh_ca.pub"
 
-CA_ARGUMENT_SPEC = dict(
-    path=dict(type="path", required=True),
-    passphrase=dict(type="str", no_log=True),
-    comment=dict(type="str", default="ironclad-ssh-ca"),
-    type=dict(type="str", choices=["host", "user"], default="host"),
-    validity_days=dict(type="int", default=365),
-    requests=dict(type="list", elements="dict", default=[], options=dict(
-        name=dict(type="str", required=True),
-        public_key=dict(type="str", required=True),
-        principals=dict(type="list", elements="str", required=True),
-        type=dict(type="str", choices=["host", "user"]),
-        validity_days=dict(type="int"),
-    )),
-)
-
-CERTIFICATE_ARGUMENT_SPEC = dict(
-    key_types=dict(type="list", elements="str", choices=["ed25519", "ecdsa", "rsa"], default=["ed25519"]),
-    principals=dict(type="list", elements="str", required=True),
-    ca_public_keys=dict(type="list", elements="str", required=True),
-    renew_before_days=dict(type="int", default=30),
-    certificates=dict(type="dict"),
-    ssh_dir=dict(type="path", default="/etc/ssh"),
-    certificate_mode=dict(type="raw", default="0644"),
-)
 
 # What the modules end in fail_json (with the exception's text) instead of a traceback: invalid keys
 # or certificates and files that cannot be read or written (see _common/runner.py).
