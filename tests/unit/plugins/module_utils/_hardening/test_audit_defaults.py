@@ -4,9 +4,9 @@ from __future__ import annotations
 import os
 
 import yaml
-from ansible_collections.ironclad.infra.plugins.module_utils._audit_defaults import AREAS, DEFAULTS
+from ansible_collections.ironclad.infra.plugins.module_utils._hardening.audit_defaults import AREAS, DEFAULTS
 
-ROLE = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "roles", "os_hardening")
+ROLE = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "..", "roles", "os_hardening")
 
 
 def role_defaults():

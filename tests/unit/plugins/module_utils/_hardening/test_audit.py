@@ -5,9 +5,11 @@ import os
 import stat
 
 import pytest
-from ansible_collections.ironclad.infra.plugins.module_utils import _audit
-from ansible_collections.ironclad.infra.plugins.module_utils._audit import AuditBackend, Auditor, installed_packages
-from ansible_collections.ironclad.infra.plugins.module_utils._audit_defaults import DEFAULTS
+from ansible_collections.ironclad.infra.plugins.module_utils._hardening import backend as audit_backend
+from ansible_collections.ironclad.infra.plugins.module_utils._hardening.audit import Auditor
+from ansible_collections.ironclad.infra.plugins.module_utils._hardening.audit_defaults import DEFAULTS
+from ansible_collections.ironclad.infra.plugins.module_utils._hardening.backend import AuditBackend
+from ansible_collections.ironclad.infra.plugins.module_utils._hardening.controls import installed_packages
 
 PWQUALITY_PROFILE = "Name: Pwquality\nPassword-Type: Primary\nPassword:\n\trequisite\tpam_pwquality.so retry=3\n"
 FAILLOCK = "Name: f\nAuth-Type: Primary\nAuth:\n\t[default=die]\tpam_faillock.so authfail\n"
@@ -345,7 +347,7 @@ def test_backend_audits_with_the_module_options_and_never_changes(monkeypatch):
         def run(self):
             return {"score": 100.0, "failed_controls": []}
 
-    monkeypatch.setattr(_audit, "Auditor", RecordingAuditor)
+    monkeypatch.setattr(audit_backend, "Auditor", RecordingAuditor)
     module = type("Module", (), {"params": {"umask": "027", "banner_text": None}})()
     backend = AuditBackend(module)
     assert seen == {}  # nothing is read before run(), where the module's error handling applies
