@@ -17,7 +17,7 @@ __metaclass__ = type
 
 import time
 
-from ansible_collections.ironclad.infra.plugins.module_utils._pki import state as state
+from ansible_collections.ironclad.infra.plugins.module_utils._pki import state
 from ansible_collections.ironclad.infra.plugins.module_utils._pki.spec import CERTIFICATE_ARGUMENT_SPEC
 from ansible_collections.ironclad.infra.plugins.plugin_utils._shortcut import ShortcutAction
 

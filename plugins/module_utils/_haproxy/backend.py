@@ -48,7 +48,6 @@ def unix_transport(path, timeout):
     return send
 
 
-
 class ServerStateBackend:
     """Bring one backend server to ``ready``, ``drain`` or ``maint`` and wait as asked.
 

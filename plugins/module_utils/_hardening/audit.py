@@ -73,8 +73,8 @@ class Auditor(SystemChecks, ServiceChecks):
     def _container_na(self, control_id, title, area, what):
         return control(control_id, title, area, NA, "%s container: %s" % (self.container, what))
 
-
     # -- run -----------------------------------------------------------------------------------
+
     def run(self):
         controls = []
         for area in AREAS:

@@ -20,7 +20,7 @@ import os
 
 from ansible_collections.ironclad.infra.plugins.module_utils._common.difference import DifferenceTracker
 from ansible_collections.ironclad.infra.plugins.module_utils._common.files import read_file, write_if_different
-from ansible_collections.ironclad.infra.plugins.module_utils._pki import state as state
+from ansible_collections.ironclad.infra.plugins.module_utils._pki import state
 from ansible_collections.ironclad.infra.plugins.module_utils._pki import x509 as x
 from ansible_collections.ironclad.infra.plugins.module_utils._pki import x509_issue as x_issue
 from ansible_collections.ironclad.infra.plugins.module_utils._pki import x509_names as x_names
@@ -122,7 +122,7 @@ class CaBackend:
             if not check:
                 root_key = x.generate_private_key(p["key_type"], p["key_curve"], p["key_size"])
                 root = x_issue.build_ca_certificate(root_key, root_subject, p["validity_days"], path_length=p.get("path_length"),
-                                              permitted=permitted, excluded=excluded)
+                                                    permitted=permitted, excluded=excluded)
                 files.append(FileSpec("root.key", _ca_file(path, ROOT_KEY), x.private_key_pem(root_key, passphrase), "0600", secret=True))
                 files.append(FileSpec("root.crt", _ca_file(path, ROOT_CERT), x.certificate_pem(root).encode(), "0644"))
 
@@ -150,7 +150,7 @@ class CaBackend:
             if not check:
                 inter_key = x.generate_private_key(p["key_type"], p["key_curve"], p["key_size"])
                 inter = x_issue.build_ca_certificate(inter_key, inter_subject, p["intermediate_validity_days"], issuer_cert=root,
-                                               issuer_key=root_key, path_length=0, permitted=permitted, excluded=excluded)
+                                                     issuer_key=root_key, path_length=0, permitted=permitted, excluded=excluded)
                 files.append(FileSpec("intermediate.key", _ca_file(path, INTERMEDIATE_KEY), x.private_key_pem(inter_key, passphrase), "0600", secret=True))
                 files.append(FileSpec("intermediate.crt", _ca_file(path, INTERMEDIATE_CERT), x.certificate_pem(inter).encode(), "0644"))
                 signing = inter
@@ -203,7 +203,7 @@ class SignBackend:
             try:
                 csr = x_issue.load_csr(request.get("csr") or "", "the CSR of %s" % name)
                 sans = x_names.normalize_sans(request.get("subject_alt_names") if request.get("subject_alt_names") is not None
-                                        else x_issue.csr_sans(csr))
+                                              else x_issue.csr_sans(csr))
                 if not sans:
                     raise x.PkiError("no subject alternative names; give subject_alt_names")
                 eku = request.get("extended_key_usage") or p["extended_key_usage"]

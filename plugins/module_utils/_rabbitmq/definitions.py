@@ -340,5 +340,3 @@ def validate_definitions(vhosts, users, policies, protected_vhosts=(), extra_pol
         for problem in validate_policy_definition(item["definition"], extra_policy_keys):
             errors.append("%s: %s" % (label, problem))
     return errors
-
-

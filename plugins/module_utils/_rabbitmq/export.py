@@ -27,11 +27,9 @@ HASHING_ALGORITHMS = {
 }
 
 
-
 def parse_version(text):
     numbers = re.findall(r"\d+", text or "")
     return tuple(int(n) for n in numbers[:3]) if numbers else (0, 0, 0)
-
 
 
 def parse_export(data):
@@ -88,7 +86,6 @@ def parse_export(data):
     for queue in data.get("queues", []):
         state["queues"][queue["vhost"]] = state["queues"].get(queue["vhost"], 0) + 1
     return state
-
 
 
 def password_matches(password, password_hash, algorithm="rabbit_password_hashing_sha256"):

@@ -47,12 +47,10 @@ class Command:
         return hash(tuple(self.argv))
 
 
-
 def erlang_binary(text):
     """Render ``text`` as an Erlang UTF-8 binary literal."""
     escaped = text.replace("\\", "\\\\").replace('"', '\\"')
     return '<<"%s"/utf8>>' % escaped
-
 
 
 def vhost_metadata_eval(name, description, default_queue_type):
@@ -68,14 +66,12 @@ def vhost_metadata_eval(name, description, default_queue_type):
     )
 
 
-
 def vhost_tags_eval(name, tags):
     return "rabbit_vhost:update_tags(%s, [%s], %s), ok." % (
         erlang_binary(name),
         ", ".join(erlang_binary(t) for t in tags),
         erlang_binary("ironclad.infra"),
     )
-
 
 
 class Planner:

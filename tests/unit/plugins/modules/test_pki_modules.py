@@ -9,7 +9,7 @@ import os
 import pytest
 import yaml
 from ansible.module_utils.testing import patch_module_args
-from ansible_collections.ironclad.infra.plugins.module_utils._pki import spec as spec
+from ansible_collections.ironclad.infra.plugins.module_utils._pki import spec
 from ansible_collections.ironclad.infra.plugins.module_utils._ssh import spec as ssh_spec
 from ansible_collections.ironclad.infra.plugins.modules import ssh_ca, ssh_certificate, x509_ca, x509_certificate, x509_sign
 

@@ -68,7 +68,7 @@ def test_file_modes_check_mode(tmp_path):
     target.write_text("")
     os.chmod(target, 0o666)
     result = FileModesBackend(modes_module({"paths": [{"path": str(target), "mode": "0600"}]}, check_mode=True),
-                       DifferenceTracker(), lookup_ids=ids).run()
+                              DifferenceTracker(), lookup_ids=ids).run()
     assert result["changed"] is True
     assert stat.S_IMODE(os.stat(target).st_mode) == 0o666
 

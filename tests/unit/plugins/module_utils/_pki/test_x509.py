@@ -20,7 +20,7 @@ def pki():
     root = x_issue.build_ca_certificate(root_key, {"common_name": "Test Root"}, 3650, now=NOW)
     inter_key = x.generate_private_key("ec", "secp256r1")
     inter = x_issue.build_ca_certificate(inter_key, {"common_name": "Test Intermediate"}, 1000, issuer_cert=root,
-                                   issuer_key=root_key, path_length=0, now=NOW)
+                                         issuer_key=root_key, path_length=0, now=NOW)
     leaf_key = x.generate_private_key("ec", "secp256r1")
     sans = ["DNS:web1.lab", "IP:10.0.0.5"]
     csr = x_issue.build_csr(leaf_key, sans)
@@ -114,7 +114,7 @@ def test_renewal_when_key_changes(pki):
 def test_renewal_when_extended_key_usage_changes(pki):
     assert x_issue.renewal_reasons(pki["leaf"], pki["leaf_key"], pki["sans"], pki["inter"], 30, now=NOW, wanted_eku=["server", "client"]) == []
     assert x_issue.renewal_reasons(pki["leaf"], pki["leaf_key"], pki["sans"], pki["inter"], 30, now=NOW,
-                             wanted_eku=["server"]) == ["the extended key usage changed"]
+                                   wanted_eku=["server"]) == ["the extended key usage changed"]
 
 
 # --- Chains ----------------------------------------------------------------------------------------
@@ -224,7 +224,7 @@ def test_signing_uses_the_ca_decided_sans_and_clamps_to_the_ca_lifetime(pki):
 def test_name_constraints_are_enforced():
     key = x.generate_private_key()
     ca = x_issue.build_ca_certificate(key, {"common_name": "Constrained"}, 10, now=NOW,
-                                permitted=x_names.name_constraint_subtrees(["DNS:.lab.example", "IP:10.0.0.0/8"], "permitted"))
+                                      permitted=x_names.name_constraint_subtrees(["DNS:.lab.example", "IP:10.0.0.0/8"], "permitted"))
     x_names.check_name_constraints(["DNS:web.lab.example", "IP:10.1.2.3"], [ca])
     with pytest.raises(x.PkiError, match=r"DNS:web\.other\.example is outside the name constraints"):
         x_names.check_name_constraints(["DNS:web.other.example"], [ca])

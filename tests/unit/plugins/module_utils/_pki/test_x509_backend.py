@@ -104,7 +104,7 @@ def test_ca_wrong_passphrase_fails_and_writes_nothing(tmp_path):
 def test_expired_ca_fails_with_a_clear_message(tmp_path):
     key = x.generate_private_key()
     old = x_issue.build_ca_certificate(key, {"common_name": "Old CA"}, 10,
-                                 now=datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=100))
+                                       now=datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=100))
     (tmp_path / "ca").mkdir()
     write_file(str(tmp_path / "ca" / "root.key"), x.private_key_pem(key), 0o600)
     write_file(str(tmp_path / "ca" / "root.crt"), x.certificate_pem(old).encode(), 0o644)

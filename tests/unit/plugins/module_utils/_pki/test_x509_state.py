@@ -11,7 +11,7 @@ import subprocess
 import time
 
 import pytest
-from ansible_collections.ironclad.infra.plugins.module_utils._pki import state as state
+from ansible_collections.ironclad.infra.plugins.module_utils._pki import state
 from test_x509_backend import cert_params, issue, run_ca, run_cert
 
 
