@@ -12,7 +12,6 @@ import ipaddress
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.text.converters import to_text
 from ansible_collections.ironclad.infra.plugins.module_utils._pki import x509 as x
-from ansible_collections.ironclad.infra.plugins.module_utils._pki import x509_names as x_names
 
 _LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "localhost6", "localhost6.localdomain6"}
 
@@ -29,7 +28,7 @@ def x509_info(pem):
     certs = x.load_certificates(to_text(pem or ""), "x509_info input")
     if not certs:
         raise AnsibleFilterError("x509_info: the input holds no PEM certificate (-----BEGIN CERTIFICATE-----)")
-    return x_names.certificate_info(certs[0])
+    return x.certificate_info(certs[0])
 
 
 def _get(data, *path):
@@ -81,7 +80,7 @@ def pki_host_sans(host, extra=None):
         if address:
             result.append("IP:%s" % address)
     try:
-        return x_names.normalize_sans(result + list(extra or []))
+        return x.normalize_sans(result + list(extra or []))
     except x.PkiError as exc:
         raise AnsibleFilterError("pki_host_sans: %s" % exc) from exc
 

@@ -23,7 +23,6 @@ from ansible_collections.ironclad.infra.plugins.module_utils._common.files impor
 from ansible_collections.ironclad.infra.plugins.module_utils._pki import state
 from ansible_collections.ironclad.infra.plugins.module_utils._pki import x509 as x
 from ansible_collections.ironclad.infra.plugins.module_utils._pki import x509_issue as x_issue
-from ansible_collections.ironclad.infra.plugins.module_utils._pki import x509_names as x_names
 from ansible_collections.ironclad.infra.plugins.module_utils._pki.files import FileSpec, ensure_file
 
 # What the modules end in fail_json (with the exception's text) instead of a traceback: invalid input
@@ -93,10 +92,10 @@ class CaBackend:
         p = self.params
         path = os.path.expanduser(p["path"])
         passphrase = p.get("passphrase")
-        permitted = x_names.name_constraint_subtrees(p.get("name_constraints_permitted"), "name_constraints_permitted")
-        excluded = x_names.name_constraint_subtrees(p.get("name_constraints_excluded"), "name_constraints_excluded")
+        permitted = x.name_constraint_subtrees(p.get("name_constraints_permitted"), "name_constraints_permitted")
+        excluded = x.name_constraint_subtrees(p.get("name_constraints_excluded"), "name_constraints_excluded")
         root_subject = self._subject(p.get("subject"), "Ironclad Root CA")
-        x_names.build_name(root_subject)
+        x.build_name(root_subject)
         inter_subject = self._subject(p.get("intermediate_subject"), "%s Intermediate" % root_subject["common_name"])
         check = self.module.check_mode
         files = []
@@ -113,12 +112,12 @@ class CaBackend:
             if not x.same_public_key(root_key, root.public_key()):
                 raise x.PkiError("the CA key %s does not belong to %s" % (_ca_file(path, ROOT_KEY), _ca_file(path, ROOT_CERT)))
             x_issue.check_ca_usable(root, source="root CA certificate %s" % _ca_file(path, ROOT_CERT))
-            if root.subject != x_names.build_name(root_subject):
+            if root.subject != x.build_name(root_subject):
                 self.module.warn("the existing root CA is %s, not %s; a CA is never replaced implicitly (move %s away to "
-                                 "create a new one)" % (root.subject.rfc4514_string(), x_names.build_name(root_subject).rfc4514_string(), path))
+                                 "create a new one)" % (root.subject.rfc4514_string(), x.build_name(root_subject).rfc4514_string(), path))
         else:
-            self.tracker.add("root", before=None, after=x_names.build_name(root_subject).rfc4514_string(),
-                             action="create root CA %s in %s" % (x_names.build_name(root_subject).rfc4514_string(), path))
+            self.tracker.add("root", before=None, after=x.build_name(root_subject).rfc4514_string(),
+                             action="create root CA %s in %s" % (x.build_name(root_subject).rfc4514_string(), path))
             if not check:
                 root_key = x.generate_private_key(p["key_type"], p["key_curve"], p["key_size"])
                 root = x_issue.build_ca_certificate(root_key, root_subject, p["validity_days"], path_length=p.get("path_length"),
@@ -145,8 +144,8 @@ class CaBackend:
             signing = inter
             chain = [inter, *chain]
         elif p.get("intermediate"):
-            self.tracker.add("intermediate", before=None, after=x_names.build_name(inter_subject).rfc4514_string(),
-                             action="create intermediate CA %s" % x_names.build_name(inter_subject).rfc4514_string())
+            self.tracker.add("intermediate", before=None, after=x.build_name(inter_subject).rfc4514_string(),
+                             action="create intermediate CA %s" % x.build_name(inter_subject).rfc4514_string())
             if not check:
                 inter_key = x.generate_private_key(p["key_type"], p["key_curve"], p["key_size"])
                 inter = x_issue.build_ca_certificate(inter_key, inter_subject, p["intermediate_validity_days"], issuer_cert=root,
@@ -173,7 +172,7 @@ class CaBackend:
             "certificate": x.certificate_pem(signing) if signing is not None else None,
         }
         if signing is not None:
-            info = x_names.certificate_info(signing)
+            info = x.certificate_info(signing)
             result.update({
                 "fingerprint_sha256": x.fingerprint_colons(root),
                 "not_after": info["not_after"],
@@ -202,12 +201,12 @@ class SignBackend:
             seen.add(name)
             try:
                 csr = x_issue.load_csr(request.get("csr") or "", "the CSR of %s" % name)
-                sans = x_names.normalize_sans(request.get("subject_alt_names") if request.get("subject_alt_names") is not None
-                                              else x_issue.csr_sans(csr))
+                sans = x.normalize_sans(request.get("subject_alt_names") if request.get("subject_alt_names") is not None
+                                        else x_issue.csr_sans(csr))
                 if not sans:
                     raise x.PkiError("no subject alternative names; give subject_alt_names")
                 eku = request.get("extended_key_usage") or p["extended_key_usage"]
-                x_names.eku_oids(eku)
+                x.eku_oids(eku)
             except x.PkiError as exc:
                 raise x.PkiError("request %s: %s" % (name, exc)) from exc
             prepared.append((name, csr, sans, request.get("validity_days") or p["validity_days"], eku))
@@ -217,7 +216,7 @@ class SignBackend:
         signing, key, chain = load_ca(p["ca_path"], p.get("passphrase"))
         for name, _csr, sans, _days, _eku in prepared:
             try:
-                x_names.check_name_constraints(sans, chain)
+                x_issue.check_name_constraints(sans, chain)
             except x.PkiError as exc:
                 raise x.PkiError("request %s: %s" % (name, exc)) from exc
         certificates = {}
@@ -252,18 +251,18 @@ class CertificateBackend:
     def _summary(self, cert):
         if cert is None:
             return None
-        info = x_names.certificate_info(cert)
+        info = x.certificate_info(cert)
         return {k: info[k] for k in ("subject", "issuer", "serial_number", "not_after", "subject_alt_names")}
 
     def run(self):
         p = self.params
         check = self.module.check_mode
-        sans = x_names.normalize_sans(p["subject_alt_names"])
+        sans = x.normalize_sans(p["subject_alt_names"])
         if not sans:
             raise x.PkiError("subject_alt_names is empty; a certificate needs at least one DNS name or IP address")
         eku = p["extended_key_usage"]
-        x_names.eku_oids(eku)
-        x_names.build_name(p.get("subject"))
+        x.eku_oids(eku)
+        x.build_name(p.get("subject"))
 
         ca_certs = x.load_certificates(p["ca_chain"], "ca_chain")
         issuer = chain = root = None
@@ -371,7 +370,7 @@ class CertificateBackend:
             "reasons": reasons,
             "csr": csr,
             "subject_alt_names": sans,
-            "certificate": x_names.certificate_info(leaf) if leaf is not None else None,
+            "certificate": x.certificate_info(leaf) if leaf is not None else None,
         }
 
     def _record_state(self, leaf, chain):
@@ -389,7 +388,7 @@ class CertificateBackend:
             st = os.stat(name)
             files[name] = (hashlib.sha256(content).hexdigest(), st.st_mode & 0o7777, st.st_uid, st.st_gid)
         record = state.build_state(self.params, x.not_valid_after(leaf).timestamp(),
-                                   min(x.not_valid_after(c) for c in chain).timestamp(), files, x_names.certificate_info(leaf))
+                                   min(x.not_valid_after(c) for c in chain).timestamp(), files, x.certificate_info(leaf))
         content = json.dumps(record, sort_keys=True).encode("utf-8")
         write_if_different(path, content, 0o600, make_dirs=True)
 
@@ -402,8 +401,8 @@ class CertificateBackend:
                              "request a new certificate" % self.params["privatekey_path"])
         if issuer is not None and not x.signed_by(leaf, issuer):
             raise x.PkiError("the given certificate was not issued by the CA in ca_chain (%s)" % issuer.subject.rfc4514_string())
-        if set(x_names.certificate_sans(leaf)) != set(sans):
+        if set(x.certificate_sans(leaf)) != set(sans):
             raise x.PkiError("the given certificate carries SANs %s, but subject_alt_names asks for %s"
-                             % (", ".join(x_names.certificate_sans(leaf)), ", ".join(sans)))
+                             % (", ".join(x.certificate_sans(leaf)), ", ".join(sans)))
         if x.not_valid_after(leaf) <= x.utcnow():
             raise x.PkiError("the given certificate expired on %s" % x.format_time(x.not_valid_after(leaf)))

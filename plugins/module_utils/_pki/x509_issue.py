@@ -1,32 +1,31 @@
 # -*- coding: utf-8 -*-
 # Copyright: ironclad.infra contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Pure X.509 issuing: certificate signing requests, CA certificates, signing a request, and the
-renewal decision of an issued certificate (the reasons to issue again)."""
+"""Pure X.509 issuing: certificate signing requests, CA certificates, signing a request (within the
+CA's name constraints), and the renewal decision of an issued certificate (the reasons to issue again)."""
 
 from __future__ import annotations
 
 import datetime
+import ipaddress
 
 from ansible_collections.ironclad.infra.plugins.module_utils._pki.x509 import (
     PkiError,
+    build_name,
+    certificate_sans,
+    eku_oids,
     fingerprint_colons,
     format_time,
+    general_names_to_sans,
     is_ca,
     not_valid_after,
     not_valid_before,
     same_public_key,
+    sans_to_general_names,
     signed_by,
     signing_hash,
     to_bytes,
     utcnow,
-)
-from ansible_collections.ironclad.infra.plugins.module_utils._pki.x509_names import (
-    build_name,
-    certificate_sans,
-    eku_oids,
-    general_names_to_sans,
-    sans_to_general_names,
 )
 
 __metaclass__ = type
@@ -198,3 +197,36 @@ def renewal_reasons(cert, key, wanted_sans, issuer, renew_before_days, now=None,
         reasons.append("it expires on %s, %s days from now, inside the renewal window of %s days"
                        % (format_time(after), left.days, renew_before_days))
     return reasons
+
+
+def check_name_constraints(sans, chain):
+    """Raise PkiError when a SAN falls outside a NameConstraints extension of the CA chain."""
+    for ca in chain:
+        try:
+            nc = ca.extensions.get_extension_for_class(x509.NameConstraints).value
+        except x509.ExtensionNotFound:
+            continue
+        for san in sans:
+            kind, value = san.split(":", 1)
+            if not _name_allowed(kind, value, nc):
+                raise PkiError("subject alternative name %s is outside the name constraints of CA %s"
+                               % (san, ca.subject.rfc4514_string()))
+
+
+def _matches(kind, value, subtree):
+    if kind == "DNS" and isinstance(subtree, x509.DNSName):
+        base = subtree.value.lower().lstrip(".")
+        return value == base or value.endswith("." + base)
+    if kind == "IP" and isinstance(subtree, x509.IPAddress):
+        return ipaddress.ip_address(value) in subtree.value
+    return None
+
+
+def _name_allowed(kind, value, nc):
+    for subtree in nc.excluded_subtrees or []:
+        if _matches(kind, value, subtree):
+            return False
+    permitted = [s for s in (nc.permitted_subtrees or []) if _matches(kind, value, s) is not None]
+    if not permitted:
+        return True
+    return any(_matches(kind, value, s) for s in permitted)

@@ -7,7 +7,6 @@ import datetime
 import pytest
 from ansible_collections.ironclad.infra.plugins.module_utils._pki import x509 as x
 from ansible_collections.ironclad.infra.plugins.module_utils._pki import x509_issue as x_issue
-from ansible_collections.ironclad.infra.plugins.module_utils._pki import x509_names as x_names
 from cryptography.hazmat.primitives.serialization import pkcs12
 
 NOW = datetime.datetime(2026, 6, 1, 12, 0, tzinfo=datetime.UTC)
@@ -42,23 +41,23 @@ def pki():
     ("ict-pki-a-d12", "DNS:ict-pki-a-d12"),
 ])
 def test_normalize_san_accepts_names_and_addresses(value, expected):
-    assert x_names.normalize_san(value) == expected
+    assert x.normalize_san(value) == expected
 
 
 @pytest.mark.parametrize("value", ["not a name", "-leading.lab", "a..b", "IP:999.1.1.1", "IP:web1", "", "x" * 64 + ".lab", "*"])
 def test_normalize_san_rejects_invalid_entries_naming_them(value):
     with pytest.raises(x.PkiError) as err:
-        x_names.normalize_san(value)
+        x.normalize_san(value)
     assert repr(value) in str(err.value)
 
 
 def test_normalize_sans_deduplicates_and_keeps_order():
-    assert x_names.normalize_sans(["b.lab", "10.0.0.1", "DNS:B.lab", "a.lab"]) == ["DNS:b.lab", "IP:10.0.0.1", "DNS:a.lab"]
+    assert x.normalize_sans(["b.lab", "10.0.0.1", "DNS:B.lab", "a.lab"]) == ["DNS:b.lab", "IP:10.0.0.1", "DNS:a.lab"]
 
 
 def test_normalize_sans_fails_on_the_first_invalid_entry():
     with pytest.raises(x.PkiError, match="'bad name'"):
-        x_names.normalize_sans(["ok.lab", "bad name"])
+        x.normalize_sans(["ok.lab", "bad name"])
 
 
 # --- Renewal decision ------------------------------------------------------------------------------
@@ -214,9 +213,9 @@ def test_non_ca_cannot_sign(pki):
 def test_signing_uses_the_ca_decided_sans_and_clamps_to_the_ca_lifetime(pki):
     csr = x_issue.build_csr(pki["leaf_key"], ["DNS:evil.example"])
     cert = x_issue.sign_certificate(csr, pki["inter"], pki["inter_key"], ["DNS:web1.lab"], 5000, now=NOW)
-    assert x_names.certificate_sans(cert) == ["DNS:web1.lab"]
+    assert x.certificate_sans(cert) == ["DNS:web1.lab"]
     assert x.not_valid_after(cert) == x.not_valid_after(pki["inter"])
-    info = x_names.certificate_info(cert, now=NOW)
+    info = x.certificate_info(cert, now=NOW)
     assert info["extended_key_usage"] == ["server", "client"]
     assert info["is_ca"] is False
 
@@ -224,23 +223,23 @@ def test_signing_uses_the_ca_decided_sans_and_clamps_to_the_ca_lifetime(pki):
 def test_name_constraints_are_enforced():
     key = x.generate_private_key()
     ca = x_issue.build_ca_certificate(key, {"common_name": "Constrained"}, 10, now=NOW,
-                                      permitted=x_names.name_constraint_subtrees(["DNS:.lab.example", "IP:10.0.0.0/8"], "permitted"))
-    x_names.check_name_constraints(["DNS:web.lab.example", "IP:10.1.2.3"], [ca])
+                                      permitted=x.name_constraint_subtrees(["DNS:.lab.example", "IP:10.0.0.0/8"], "permitted"))
+    x_issue.check_name_constraints(["DNS:web.lab.example", "IP:10.1.2.3"], [ca])
     with pytest.raises(x.PkiError, match=r"DNS:web\.other\.example is outside the name constraints"):
-        x_names.check_name_constraints(["DNS:web.other.example"], [ca])
+        x_issue.check_name_constraints(["DNS:web.other.example"], [ca])
     with pytest.raises(x.PkiError, match=r"IP:192\.0\.2\.1 is outside"):
-        x_names.check_name_constraints(["IP:192.0.2.1"], [ca])
+        x_issue.check_name_constraints(["IP:192.0.2.1"], [ca])
 
 
 def test_name_constraint_entries_are_validated():
     with pytest.raises(x.PkiError, match="must look like"):
-        x_names.name_constraint_subtrees(["lab.example"], "name_constraints_permitted")
+        x.name_constraint_subtrees(["lab.example"], "name_constraints_permitted")
     with pytest.raises(x.PkiError, match="is not a network"):
-        x_names.name_constraint_subtrees(["IP:10.0.0.1/8"], "name_constraints_permitted")
+        x.name_constraint_subtrees(["IP:10.0.0.1/8"], "name_constraints_permitted")
 
 
 def test_certificate_info_reports_expiry_fingerprint_sans_and_issuer(pki):
-    info = x_names.certificate_info(pki["leaf"], now=NOW)
+    info = x.certificate_info(pki["leaf"], now=NOW)
     assert info["issuer"] == "CN=Test Intermediate"
     assert info["common_name"] == "web1.lab"
     assert info["subject_alt_names"] == ["DNS:web1.lab", "IP:10.0.0.5"]
@@ -261,4 +260,4 @@ def test_key_generation_rejects_bad_parameters(args, message):
 
 def test_build_name_rejects_unknown_fields():
     with pytest.raises(x.PkiError, match="unknown subject field 'cn'"):
-        x_names.build_name({"cn": "x"})
+        x.build_name({"cn": "x"})
