@@ -169,7 +169,7 @@ def collection_on_path():
 
 def verify(workdir, count):
     collection_on_path()
-    from ansible_collections.ironclad.infra.plugins.module_utils import _x509 as x
+    from ansible_collections.ironclad.infra.plugins.module_utils._pki import x509 as x
 
     serials = {}
     for index in range(1, count + 1):
@@ -196,12 +196,8 @@ def engine(workdir, count):
     """The same PKI work without Ansible: the module backends called in this process (no per-host task,
     no module start-up). Returns (first, rerun) seconds."""
     collection_on_path()
-    from ansible_collections.ironclad.infra.plugins.module_utils._x509_backend import (
-        CaBackend,
-        CertificateBackend,
-        SignBackend,
-    )
-    from ansible_collections.ironclad.infra.plugins.module_utils._x509_spec import CERTIFICATE_ARGUMENT_SPEC
+    from ansible_collections.ironclad.infra.plugins.module_utils._pki.backend import CaBackend, CertificateBackend, SignBackend
+    from ansible_collections.ironclad.infra.plugins.module_utils._pki.spec import CERTIFICATE_ARGUMENT_SPEC
 
     defaults = {k: v.get("default") for k, v in CERTIFICATE_ARGUMENT_SPEC.items()}
     base = os.path.join(workdir, "engine")

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 __metaclass__ = type
 
-from ansible_collections.ironclad.infra.plugins.module_utils import _config_files as config
+from ansible_collections.ironclad.infra.plugins.module_utils._host import config_files_backend as config
+from ansible_collections.ironclad.infra.plugins.module_utils._host.spec import CONFIG_FILES_ARGUMENT_SPEC
 from ansible_collections.ironclad.infra.plugins.plugin_utils._shortcut import ShortcutAction
 
 
 class ActionModule(ShortcutAction):
     module_name = "ironclad.infra.config_files"
     backend = config
+    argument_spec = CONFIG_FILES_ARGUMENT_SPEC
 
     def accepts(self, args):
         files = args.get("files")

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 __metaclass__ = type
 
-from ansible_collections.ironclad.infra.plugins.module_utils import _deb_packages as deb
+from ansible_collections.ironclad.infra.plugins.module_utils._host import deb_packages as deb
+from ansible_collections.ironclad.infra.plugins.module_utils._host.spec import DEB_PACKAGES_ARGUMENT_SPEC
 from ansible_collections.ironclad.infra.plugins.plugin_utils._shortcut import ShortcutAction
 
 
 class ActionModule(ShortcutAction):
     module_name = "ironclad.infra.deb_packages"
     backend = deb
+    argument_spec = DEB_PACKAGES_ARGUMENT_SPEC

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 __metaclass__ = type
 
-from ansible_collections.ironclad.infra.plugins.module_utils import _systemd_units as units
+from ansible_collections.ironclad.infra.plugins.module_utils._host import systemd_units as units
+from ansible_collections.ironclad.infra.plugins.module_utils._host.spec import SYSTEMD_UNITS_ARGUMENT_SPEC
 from ansible_collections.ironclad.infra.plugins.plugin_utils._shortcut import ShortcutAction
 
 
 class ActionModule(ShortcutAction):
     module_name = "ironclad.infra.systemd_units"
     backend = units
+    argument_spec = SYSTEMD_UNITS_ARGUMENT_SPEC

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: ironclad.infra contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""What the X.509 modules share, documented once beside their spec in module_utils/_x509_spec.py.
+"""What the X.509 modules share, documented once beside their spec in module_utils/_pki/spec.py.
 
 - ``ironclad.infra._x509``: the library every X.509 module needs (the back ends' ``REQUIRED_LIBRARY``);
 - ``ironclad.infra._x509.key``: O(key_type), O(key_curve), O(key_size) of x509_ca and x509_certificate

@@ -11,7 +11,7 @@ import ipaddress
 
 from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.text.converters import to_text
-from ansible_collections.ironclad.infra.plugins.module_utils import _x509 as x
+from ansible_collections.ironclad.infra.plugins.module_utils._pki import x509 as x
 
 _LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "localhost6", "localhost6.localdomain6"}
 

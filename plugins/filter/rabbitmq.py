@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.ironclad.infra.plugins.module_utils._rabbitmq_definitions import validate_definitions
+from ansible_collections.ironclad.infra.plugins.module_utils._rabbitmq.definitions import validate_definitions
 
 __metaclass__ = type
 

@@ -9,11 +9,7 @@ Documentation: plugins/filter/ssh_algorithms.yml and plugins/filter/ssh_algorith
 from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.ironclad.infra.plugins.module_utils._ssh_algorithms import (
-    SshAlgorithmError,
-    algorithm_problems,
-    choose_algorithms,
-)
+from ansible_collections.ironclad.infra.plugins.module_utils._ssh.algorithms import SshAlgorithmError, algorithm_problems, choose_algorithms
 
 __metaclass__ = type
 

@@ -34,7 +34,7 @@ import signal
 import subprocess
 import time
 
-from ansible_collections.ironclad.infra.plugins.module_utils._difference import DifferenceTracker
+from ansible_collections.ironclad.infra.plugins.module_utils._common.difference import DifferenceTracker
 from ansible_collections.ironclad.infra.plugins.module_utils._iptables_rules import IPV4, IPV6
 from ansible_collections.ironclad.infra.plugins.module_utils._iptables_ruleset import (
     DEFAULT_PRESERVE_CHAINS,

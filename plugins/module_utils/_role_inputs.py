@@ -5,7 +5,7 @@
 
 The argument specs check shape and types; these check values (ports, addresses, networks, durations in
 the service's syntax, names, relations between variables) with the validators of ``_validators`` and the
-modules' own checks (``_docker_daemon.validate_config``, ``_x509``). One function per role takes the
+modules' own checks (``_docker.daemon.validate_config``, ``_pki.x509``). One function per role takes the
 role's variables (name -> value) and a context of facts the controller knows (the controller address,
 the users that exist on the host) and returns every problem as one message naming the variable:
 ``firewall_services[2].port must be a port 1-65535, ..., got 70000``. Used by the filter
@@ -269,7 +269,7 @@ def _docker_variable(message, extra_keys):
 
 
 def docker(values, context):
-    from ansible_collections.ironclad.infra.plugins.module_utils._docker_daemon import describe_unknown, validate_config
+    from ansible_collections.ironclad.infra.plugins.module_utils._docker.daemon import describe_unknown, validate_config
 
     problems = v.Problems()
     if values.get("docker_tls_enabled"):
@@ -301,7 +301,7 @@ def docker(values, context):
 # ---- pki -----------------------------------------------------------------------------------------------
 
 def pki(values, context):
-    from ansible_collections.ironclad.infra.plugins.module_utils._x509 import PkiError, eku_oids, name_constraint_subtrees, normalize_san
+    from ansible_collections.ironclad.infra.plugins.module_utils._pki.x509 import PkiError, eku_oids, name_constraint_subtrees, normalize_san
 
     problems = v.Problems()
 

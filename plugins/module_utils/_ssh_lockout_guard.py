@@ -33,7 +33,7 @@ import ipaddress
 import os
 import re
 
-from ansible_collections.ironclad.infra.plugins.module_utils._ssh_algorithms import parse_public_key
+from ansible_collections.ironclad.infra.plugins.module_utils._ssh.keys import parse_public_key
 
 __metaclass__ = type
 

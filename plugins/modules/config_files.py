@@ -133,18 +133,15 @@ actions:
   sample: ["/etc/login.defs: set UMASK to 027 (was 022)"]
 """
 
-from ansible_collections.ironclad.infra.plugins.module_utils._config_files import (
-    ARGUMENT_SPEC,
-    ConfigFiles,
-    ConfigFilesError,
-)
-from ansible_collections.ironclad.infra.plugins.module_utils._module_runner import run_module, tracked
+from ansible_collections.ironclad.infra.plugins.module_utils._common.runner import run_module, tracked
+from ansible_collections.ironclad.infra.plugins.module_utils._host.config_files_backend import ConfigFilesBackend, ConfigFilesError
+from ansible_collections.ironclad.infra.plugins.module_utils._host.spec import CONFIG_FILES_ARGUMENT_SPEC
 
 
 def main():
     run_module(
-        ARGUMENT_SPEC,
-        tracked(ConfigFiles),
+        CONFIG_FILES_ARGUMENT_SPEC,
+        tracked(ConfigFilesBackend),
         {ConfigFilesError: "%s", OSError: "could not write a file: %s"},
         diff_mode_only=True,
     )

@@ -102,16 +102,13 @@ actions:
   sample: ["install aide", "purge telnet"]
 """
 
-from ansible_collections.ironclad.infra.plugins.module_utils._deb_packages import (
-    ARGUMENT_SPEC,
-    DebPackages,
-    DebPackagesError,
-)
-from ansible_collections.ironclad.infra.plugins.module_utils._module_runner import run_module, tracked
+from ansible_collections.ironclad.infra.plugins.module_utils._common.runner import run_module, tracked
+from ansible_collections.ironclad.infra.plugins.module_utils._host.deb_packages_backend import DebPackagesBackend, DebPackagesError
+from ansible_collections.ironclad.infra.plugins.module_utils._host.spec import DEB_PACKAGES_ARGUMENT_SPEC
 
 
 def main():
-    run_module(ARGUMENT_SPEC, tracked(DebPackages), {DebPackagesError: "%s"})
+    run_module(DEB_PACKAGES_ARGUMENT_SPEC, tracked(DebPackagesBackend), {DebPackagesError: "%s"})
 
 
 if __name__ == "__main__":

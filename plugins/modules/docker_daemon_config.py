@@ -148,25 +148,18 @@ backup_file:
   sample: /etc/docker/daemon.json.1234.2024-01-01@00:00:00~
 """
 
-from ansible_collections.ironclad.infra.plugins.module_utils._docker_daemon_config import (
+from ansible_collections.ironclad.infra.plugins.module_utils._common.runner import run_module
+from ansible_collections.ironclad.infra.plugins.module_utils._docker.backend import (
+    DaemonConfigBackend,
     DaemonConfigError,
-    DaemonConfigManager,
 )
-from ansible_collections.ironclad.infra.plugins.module_utils._module_runner import run_module
+from ansible_collections.ironclad.infra.plugins.module_utils._docker.spec import ARGUMENT_SPEC
 
 
 def main():
     run_module(
-        dict(
-            path=dict(type="path", default="/etc/docker/daemon.json"),
-            config=dict(type="dict", required=True),
-            unknown_keys=dict(type="str", choices=["refuse", "warn"], default="refuse"),
-            dockerd_validate=dict(type="str", choices=["auto", "always", "never"], default="auto"),
-            dockerd_path=dict(type="path"),
-            allow_unauthenticated_tcp=dict(type="bool", default=False),
-            backup=dict(type="bool", default=False),
-        ),
-        DaemonConfigManager,
+        ARGUMENT_SPEC,
+        DaemonConfigBackend,
         {DaemonConfigError: "%s"},
         add_file_common_args=True,
     )

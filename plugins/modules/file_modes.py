@@ -92,28 +92,15 @@ actions:
   sample: ["/etc/cron.d: mode 0755 -> 0700"]
 """
 
-from ansible_collections.ironclad.infra.plugins.module_utils._file_modes import FileModes, FileModesError
-from ansible_collections.ironclad.infra.plugins.module_utils._module_runner import run_module, tracked
+from ansible_collections.ironclad.infra.plugins.module_utils._common.runner import run_module, tracked
+from ansible_collections.ironclad.infra.plugins.module_utils._host.file_modes_backend import FileModesBackend, FileModesError
+from ansible_collections.ironclad.infra.plugins.module_utils._host.spec import FILE_MODES_ARGUMENT_SPEC
 
 
 def main():
     run_module(
-        dict(
-            paths=dict(
-                type="list",
-                elements="dict",
-                required=True,
-                options=dict(
-                    path=dict(type="path", required=True),
-                    owner=dict(type="str"),
-                    group=dict(type="str"),
-                    mode=dict(type="raw"),
-                    policy=dict(type="str", choices=["at_most", "exact"], default="at_most"),
-                    follow=dict(type="bool", default=False),
-                ),
-            ),
-        ),
-        tracked(FileModes),
+        FILE_MODES_ARGUMENT_SPEC,
+        tracked(FileModesBackend),
         {FileModesError: "%s", OSError: "could not change a path: %s"},
         diff_mode_only=True,
     )

@@ -183,30 +183,9 @@ actions:
   sample: [set web/web1 to drain]
 """
 
-from ansible_collections.ironclad.infra.plugins.module_utils._haproxy_runtime import (
-    STATES,
-    HAProxyRuntimeError,
-    RuntimeAPI,
-    ServerStateManager,
-    unix_transport,
-)
-from ansible_collections.ironclad.infra.plugins.module_utils._module_runner import run_module
-
-
-def argument_spec():
-    return dict(
-        socket=dict(type="path", default="/run/haproxy/admin.sock"),
-        backend=dict(type="str", required=True),
-        server=dict(type="str", required=True),
-        state=dict(type="str", choices=list(STATES), default="ready"),
-        drain_first=dict(type="bool", default=True),
-        weight=dict(type="int"),
-        wait=dict(type="bool", default=True),
-        wait_timeout=dict(type="int", default=300),
-        wait_interval=dict(type="float", default=1.0),
-        on_timeout=dict(type="str", choices=["fail", "shutdown_sessions", "continue"], default="fail"),
-        timeout=dict(type="float", default=5.0),
-    )
+from ansible_collections.ironclad.infra.plugins.module_utils._common.runner import run_module
+from ansible_collections.ironclad.infra.plugins.module_utils._haproxy.backend import HAProxyRuntimeError, server_state_backend
+from ansible_collections.ironclad.infra.plugins.module_utils._haproxy.spec import ARGUMENT_SPEC
 
 
 def parameter_error(module):
@@ -218,12 +197,6 @@ def parameter_error(module):
     return None
 
 
-def server_state_manager(module):
-    """The back end talks to HAProxy's runtime API and reads only the parameters, not the module."""
-    api = RuntimeAPI(unix_transport(module.params["socket"], module.params["timeout"]))
-    return ServerStateManager(api, module.params, check_mode=module.check_mode)
-
-
 def runtime_failure(exc, manager):
     """A failed command still reports what was done before it (a drain already sent, ...)."""
     return dict(msg=str(exc), actions=manager.tracker.actions)
@@ -231,8 +204,8 @@ def runtime_failure(exc, manager):
 
 def main():
     run_module(
-        argument_spec(),
-        server_state_manager,
+        ARGUMENT_SPEC,
+        server_state_backend,
         {HAProxyRuntimeError: runtime_failure},
         precheck=parameter_error,
         diff_mode_only=True,

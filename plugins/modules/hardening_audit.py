@@ -195,43 +195,14 @@ container:
   sample: docker
 """
 
-from ansible_collections.ironclad.infra.plugins.module_utils._audit import AuditBackend
-from ansible_collections.ironclad.infra.plugins.module_utils._module_runner import run_module
+from ansible_collections.ironclad.infra.plugins.module_utils._common.runner import run_module
+from ansible_collections.ironclad.infra.plugins.module_utils._hardening.backend import AuditBackend
+from ansible_collections.ironclad.infra.plugins.module_utils._hardening.spec import ARGUMENT_SPEC
 
 
 def main():
     run_module(
-        dict(
-            areas=dict(type="dict"),
-            container=dict(type="str", choices=["auto", "true", "false"], default="auto"),
-            sysctl=dict(type="dict"),
-            kernel_modules=dict(type="list", elements="str"),
-            mounts=dict(type="list", elements="dict", options=dict(
-                path=dict(type="path", required=True),
-                options=dict(type="list", elements="str", required=True),
-            )),
-            tmp_tmpfs=dict(type="bool"),
-            proc_hidepid=dict(type="str", choices=["off", "noaccess", "invisible", "ptraceable"]),
-            login_defs=dict(type="dict"),
-            password_hash_algorithm=dict(type="str", choices=["yescrypt", "sha512"], no_log=False),
-            pwquality=dict(type="dict"),
-            faillock=dict(type="dict"),
-            pam_tmpdir=dict(type="bool"),
-            umask=dict(type="str"),
-            shell_timeout=dict(type="int"),
-            file_permissions=dict(type="list", elements="dict"),
-            suid_sgid_allowed=dict(type="list", elements="path"),
-            suid_sgid_roots=dict(type="list", elements="path"),
-            legacy_packages=dict(type="list", elements="str"),
-            auditd_immutable=dict(type="bool"),
-            updates_tools=dict(type="list", elements="str"),
-            banner_text=dict(type="str"),
-            banner_motd=dict(type="bool"),
-            cron_allow=dict(type="list", elements="str"),
-            at_allow=dict(type="list", elements="str"),
-            remote_syslog_host=dict(type="str"),
-            ssh_policy=dict(type="dict"),
-        ),
+        ARGUMENT_SPEC,
         AuditBackend,
         {(ValueError, OSError): "audit failed: %s"},
     )

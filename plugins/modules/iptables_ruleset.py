@@ -369,12 +369,12 @@ skipped_chains:
   sample: ["ipv6 filter DOCKER-USER"]
 """
 
+from ansible_collections.ironclad.infra.plugins.module_utils._common.runner import run_module
 from ansible_collections.ironclad.infra.plugins.module_utils._iptables_apply import (
     ApplyError,
     IptablesRuleset,
     argument_spec,
 )
-from ansible_collections.ironclad.infra.plugins.module_utils._module_runner import run_module
 
 
 def parameter_error(module):

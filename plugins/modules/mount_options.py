@@ -89,28 +89,15 @@ actions:
   sample: ["remount /dev/shm with noexec", "fstab /dev/shm: add line with nodev,nosuid,noexec"]
 """
 
-from ansible_collections.ironclad.infra.plugins.module_utils._module_runner import run_module, tracked
-from ansible_collections.ironclad.infra.plugins.module_utils._mounts import MountOptions
+from ansible_collections.ironclad.infra.plugins.module_utils._common.runner import run_module, tracked
+from ansible_collections.ironclad.infra.plugins.module_utils._host.mounts_backend import MountOptionsBackend
+from ansible_collections.ironclad.infra.plugins.module_utils._host.spec import MOUNT_OPTIONS_ARGUMENT_SPEC
 
 
 def main():
     run_module(
-        dict(
-            mounts=dict(
-                type="list",
-                elements="dict",
-                required=True,
-                options=dict(
-                    path=dict(type="path", required=True),
-                    options=dict(type="list", elements="str", required=True),
-                ),
-            ),
-            fstab=dict(type="path", default="/etc/fstab"),
-            persist=dict(type="bool", default=True),
-            add_fstab_entries=dict(type="bool", default=True),
-            remount=dict(type="bool", default=True),
-        ),
-        tracked(MountOptions),
+        MOUNT_OPTIONS_ARGUMENT_SPEC,
+        tracked(MountOptionsBackend),
         {(ValueError, OSError): "%s"},
         diff_mode_only=True,
     )

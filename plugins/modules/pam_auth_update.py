@@ -84,24 +84,15 @@ actions:
   sample: ["enable profile ironclad-faillock (missing common-auth: pam_faillock.so authfail)"]
 """
 
-from ansible_collections.ironclad.infra.plugins.module_utils._module_runner import run_module, tracked
-from ansible_collections.ironclad.infra.plugins.module_utils._pam import PamAuthUpdate, PamError
+from ansible_collections.ironclad.infra.plugins.module_utils._common.runner import run_module, tracked
+from ansible_collections.ironclad.infra.plugins.module_utils._host.pam_backend import PamAuthUpdateBackend, PamError
+from ansible_collections.ironclad.infra.plugins.module_utils._host.spec import PAM_AUTH_UPDATE_ARGUMENT_SPEC
 
 
 def main():
     run_module(
-        dict(
-            enable=dict(type="list", elements="str", default=[]),
-            unix_hash=dict(
-                type="dict",
-                options=dict(
-                    algorithm=dict(type="str", required=True, choices=["yescrypt", "sha512"]),
-                    rounds=dict(type="int"),
-                ),
-            ),
-            force=dict(type="bool", default=False),
-        ),
-        tracked(PamAuthUpdate),
+        PAM_AUTH_UPDATE_ARGUMENT_SPEC,
+        tracked(PamAuthUpdateBackend),
         {(PamError, OSError): "%s"},
         diff_mode_only=True,
     )

@@ -260,65 +260,13 @@ rabbitmq_version:
   sample: 3.10.8
 """
 
-from ansible_collections.ironclad.infra.plugins.module_utils._module_runner import run_module
-from ansible_collections.ironclad.infra.plugins.module_utils._rabbitmq_backend import DefinitionsBackend
-from ansible_collections.ironclad.infra.plugins.module_utils._rabbitmq_definitions import (
-    APPLY_TO,
-    QUEUE_TYPES,
-    REMOVABLE_KINDS,
-    DefinitionsError,
-)
-
-
-def argument_spec():
-    regex = dict(type="str", default="^$")
-    return dict(
-        vhosts=dict(type="list", elements="dict", default=[], options=dict(
-            name=dict(type="str", required=True),
-            state=dict(type="str", choices=["present", "absent"], default="present"),
-            description=dict(type="str"),
-            tags=dict(type="list", elements="str"),
-            default_queue_type=dict(type="str", choices=list(QUEUE_TYPES)),
-        )),
-        users=dict(type="list", elements="dict", default=[], options=dict(
-            name=dict(type="str", required=True),
-            state=dict(type="str", choices=["present", "absent"], default="present"),
-            password=dict(type="str", no_log=True),
-            tags=dict(type="list", elements="str", default=[]),
-            permissions=dict(type="list", elements="dict", default=[], options=dict(
-                vhost=dict(type="str", default="/"),
-                configure=dict(regex),
-                write=dict(regex),
-                read=dict(regex),
-            )),
-            topic_permissions=dict(type="list", elements="dict", default=[], options=dict(
-                vhost=dict(type="str", default="/"),
-                exchange=dict(type="str", default="amq.topic"),
-                write=dict(regex),
-                read=dict(regex),
-            )),
-        )),
-        policies=dict(type="list", elements="dict", default=[], options=dict(
-            name=dict(type="str", required=True),
-            vhost=dict(type="str", default="/"),
-            state=dict(type="str", choices=["present", "absent"], default="present"),
-            pattern=dict(type="str"),
-            apply_to=dict(type="str", choices=list(APPLY_TO), default="all"),
-            priority=dict(type="int", default=0),
-            definition=dict(type="dict"),
-        )),
-        protected_users=dict(type="list", elements="str", default=[]),
-        protected_vhosts=dict(type="list", elements="str", default=["/"]),
-        remove_undeclared=dict(type="list", elements="str", choices=list(REMOVABLE_KINDS), default=list(REMOVABLE_KINDS)),
-        delete_vhosts_with_queues=dict(type="bool", default=False),
-        extra_policy_keys=dict(type="list", elements="str", default=[], no_log=False),
-        node=dict(type="str"),
-        rabbitmqctl_path=dict(type="path", default="rabbitmqctl"),
-    )
+from ansible_collections.ironclad.infra.plugins.module_utils._common.runner import run_module
+from ansible_collections.ironclad.infra.plugins.module_utils._rabbitmq.backend import DefinitionsBackend, DefinitionsError
+from ansible_collections.ironclad.infra.plugins.module_utils._rabbitmq.spec import ARGUMENT_SPEC
 
 
 def main():
-    run_module(argument_spec(), DefinitionsBackend, {DefinitionsError: "%s"})
+    run_module(ARGUMENT_SPEC, DefinitionsBackend, {DefinitionsError: "%s"})
 
 
 if __name__ == "__main__":

@@ -118,8 +118,9 @@ actions:
   elements: str
 """
 
-from ansible_collections.ironclad.infra.plugins.module_utils._module_runner import run_module
-from ansible_collections.ironclad.infra.plugins.module_utils._ssh_cert_backend import CA_ARGUMENT_SPEC, ERRORS, SshCaBackend
+from ansible_collections.ironclad.infra.plugins.module_utils._common.runner import run_module
+from ansible_collections.ironclad.infra.plugins.module_utils._ssh.cert_backend import ERRORS, SshCaBackend
+from ansible_collections.ironclad.infra.plugins.module_utils._ssh.spec import CA_ARGUMENT_SPEC
 
 
 def main():

@@ -113,12 +113,9 @@ actions:
   elements: str
 """
 
-from ansible_collections.ironclad.infra.plugins.module_utils._module_runner import run_module
-from ansible_collections.ironclad.infra.plugins.module_utils._ssh_cert_backend import (
-    CERTIFICATE_ARGUMENT_SPEC,
-    ERRORS,
-    SshCertificateBackend,
-)
+from ansible_collections.ironclad.infra.plugins.module_utils._common.runner import run_module
+from ansible_collections.ironclad.infra.plugins.module_utils._ssh.cert_backend import ERRORS, SshCertificateBackend
+from ansible_collections.ironclad.infra.plugins.module_utils._ssh.spec import CERTIFICATE_ARGUMENT_SPEC
 
 
 def parameter_error(module):

@@ -243,51 +243,9 @@ lockout_guard:
            "reason": "connection 'community.docker.docker' does not log in through sshd, so this run cannot lock itself out; guard skipped"}
 """
 
-from ansible_collections.ironclad.infra.plugins.module_utils._module_runner import run_module
-from ansible_collections.ironclad.infra.plugins.module_utils._sshd_config import SshdConfigManager
-
-
-def argument_spec():
-    return dict(
-        path=dict(type="path", default="/etc/ssh/sshd_config"),
-        mode=dict(type="str", default="0600"),
-        settings=dict(type="dict", required=True),
-        include=dict(type="list", elements="str", default=[]),
-        match_blocks=dict(type="list", elements="dict", default=[], options=dict(
-            criteria=dict(type="str", required=True),
-            settings=dict(type="dict", required=True),
-        )),
-        header=dict(type="list", elements="str", default=[]),
-        host_keys=dict(type="list", elements="dict", default=[], no_log=False, options=dict(
-            path=dict(type="path", required=True, no_log=False),
-            type=dict(type="str", required=True, choices=["ed25519", "rsa"]),
-            size=dict(type="int", default=3072),
-        )),
-        remove_other_host_keys=dict(type="bool", default=False),
-        host_key_glob=dict(type="str", default="/etc/ssh/ssh_host_*_key", no_log=False),
-        moduli=dict(type="dict", options=dict(
-            path=dict(type="path", default="/etc/ssh/moduli"),
-            min_bits=dict(type="int", default=3072),
-        )),
-        banner=dict(type="dict", options=dict(
-            path=dict(type="path", required=True),
-            content=dict(type="str"),
-        )),
-        validate=dict(type="bool", default=True),
-        sshd_path=dict(type="str", default="sshd"),
-        lockout_guard=dict(type="dict", options=dict(
-            enabled=dict(type="bool", default=True),
-            connection=dict(type="str", default="ssh"),
-            user=dict(type="str"),
-            client_address=dict(type="str"),
-            client_algorithms=dict(type="dict", options=dict(
-                kex=dict(type="list", elements="str"),
-                ciphers=dict(type="list", elements="str"),
-                macs=dict(type="list", elements="str"),
-            )),
-            force=dict(type="bool", default=False),
-        )),
-    )
+from ansible_collections.ironclad.infra.plugins.module_utils._common.runner import run_module
+from ansible_collections.ironclad.infra.plugins.module_utils._ssh.spec import SSHD_CONFIG_ARGUMENT_SPEC
+from ansible_collections.ironclad.infra.plugins.module_utils._ssh.sshd_config_backend import SshdConfigBackend
 
 
 def parameter_error(module):
@@ -300,8 +258,8 @@ def parameter_error(module):
 
 
 def main():
-    # SshdConfigManager ends a failed run itself (module.fail_json), so it names no errors here.
-    run_module(argument_spec(), SshdConfigManager, precheck=parameter_error)
+    # SshdConfigBackend ends a failed run itself (module.fail_json), so it names no errors here.
+    run_module(SSHD_CONFIG_ARGUMENT_SPEC, SshdConfigBackend, precheck=parameter_error)
 
 
 if __name__ == "__main__":

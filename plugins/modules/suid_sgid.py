@@ -114,21 +114,15 @@ actions:
   sample: ["/usr/bin/chfn: clear setuid (mode 4755 -> 0755)"]
 """
 
-from ansible_collections.ironclad.infra.plugins.module_utils._file_modes import SetuidFiles
-from ansible_collections.ironclad.infra.plugins.module_utils._module_runner import run_module, tracked
+from ansible_collections.ironclad.infra.plugins.module_utils._common.runner import run_module, tracked
+from ansible_collections.ironclad.infra.plugins.module_utils._host.file_modes_backend import SuidSgidBackend
+from ansible_collections.ironclad.infra.plugins.module_utils._host.spec import SUID_SGID_ARGUMENT_SPEC
 
 
 def main():
     run_module(
-        dict(
-            allowed=dict(type="list", elements="path", default=[]),
-            roots=dict(type="list", elements="path", default=["/"]),
-            exclude=dict(type="list", elements="path"),
-            same_filesystem=dict(type="bool", default=True),
-            policy=dict(type="str", choices=["strip", "report"], default="strip"),
-            statoverride=dict(type="bool", default=True),
-        ),
-        tracked(SetuidFiles),
+        SUID_SGID_ARGUMENT_SPEC,
+        tracked(SuidSgidBackend),
         {OSError: "could not change a set-ID file: %s"},
         diff_mode_only=True,
     )

@@ -100,20 +100,15 @@ actions:
   sample: ["write /etc/sysctl.d/99-zz-ironclad-hardening.conf", "set net.ipv4.conf.all.rp_filter = 1 (was 0)"]
 """
 
-from ansible_collections.ironclad.infra.plugins.module_utils._module_runner import run_module, tracked
-from ansible_collections.ironclad.infra.plugins.module_utils._sysctl import SysctlError, SysctlSettings
+from ansible_collections.ironclad.infra.plugins.module_utils._common.runner import run_module, tracked
+from ansible_collections.ironclad.infra.plugins.module_utils._host.spec import SYSCTL_SETTINGS_ARGUMENT_SPEC
+from ansible_collections.ironclad.infra.plugins.module_utils._host.sysctl_backend import SysctlError, SysctlSettingsBackend
 
 
 def main():
     run_module(
-        dict(
-            settings=dict(type="dict", required=True),
-            path=dict(type="path", default="/etc/sysctl.d/99-zz-ironclad-hardening.conf"),
-            header=dict(type="str", default="Managed by ironclad.infra. Local changes will be overwritten."),
-            apply=dict(type="bool", default=True),
-            unavailable=dict(type="str", choices=["report", "fail"], default="report"),
-        ),
-        tracked(SysctlSettings),
+        SYSCTL_SETTINGS_ARGUMENT_SPEC,
+        tracked(SysctlSettingsBackend),
         {SysctlError: "%s", OSError: "could not write sysctl settings: %s"},
         diff_mode_only=True,
     )

@@ -102,16 +102,13 @@ actions:
   sample: ["enable fail2ban.service", "start fail2ban.service"]
 """
 
-from ansible_collections.ironclad.infra.plugins.module_utils._module_runner import run_module, tracked
-from ansible_collections.ironclad.infra.plugins.module_utils._systemd_units import (
-    ARGUMENT_SPEC,
-    SystemdUnits,
-    SystemdUnitsError,
-)
+from ansible_collections.ironclad.infra.plugins.module_utils._common.runner import run_module, tracked
+from ansible_collections.ironclad.infra.plugins.module_utils._host.spec import SYSTEMD_UNITS_ARGUMENT_SPEC
+from ansible_collections.ironclad.infra.plugins.module_utils._host.systemd_units_backend import SystemdUnitsBackend, SystemdUnitsError
 
 
 def main():
-    run_module(ARGUMENT_SPEC, tracked(SystemdUnits), {SystemdUnitsError: "%s"})
+    run_module(SYSTEMD_UNITS_ARGUMENT_SPEC, tracked(SystemdUnitsBackend), {SystemdUnitsError: "%s"})
 
 
 if __name__ == "__main__":

@@ -141,9 +141,9 @@ actions:
   elements: str
 """
 
-from ansible_collections.ironclad.infra.plugins.module_utils._module_runner import run_module
-from ansible_collections.ironclad.infra.plugins.module_utils._x509_backend import ERRORS, REQUIRED_LIBRARY, CaBackend
-from ansible_collections.ironclad.infra.plugins.module_utils._x509_spec import CA_ARGUMENT_SPEC
+from ansible_collections.ironclad.infra.plugins.module_utils._common.runner import run_module
+from ansible_collections.ironclad.infra.plugins.module_utils._pki.backend import ERRORS, REQUIRED_LIBRARY, CaBackend
+from ansible_collections.ironclad.infra.plugins.module_utils._pki.spec import CA_ARGUMENT_SPEC
 
 
 def main():

@@ -194,10 +194,9 @@ actions:
   elements: str
 """
 
-from ansible_collections.ironclad.infra.plugins.module_utils._module_runner import run_module
-from ansible_collections.ironclad.infra.plugins.module_utils._x509 import CRYPTOGRAPHY_IMPORT_ERROR
-from ansible_collections.ironclad.infra.plugins.module_utils._x509_backend import ERRORS, REQUIRED_LIBRARY, CertificateBackend
-from ansible_collections.ironclad.infra.plugins.module_utils._x509_spec import CERTIFICATE_ARGUMENT_SPEC
+from ansible_collections.ironclad.infra.plugins.module_utils._common.runner import run_module
+from ansible_collections.ironclad.infra.plugins.module_utils._pki.backend import CRYPTOGRAPHY_IMPORT_ERROR, ERRORS, REQUIRED_LIBRARY, CertificateBackend
+from ansible_collections.ironclad.infra.plugins.module_utils._pki.spec import CERTIFICATE_ARGUMENT_SPEC
 
 
 def answer_check_mode_without_library(module):

@@ -127,9 +127,9 @@ actions:
   elements: str
 """
 
-from ansible_collections.ironclad.infra.plugins.module_utils._module_runner import run_module
-from ansible_collections.ironclad.infra.plugins.module_utils._x509_backend import ERRORS, REQUIRED_LIBRARY, SignBackend
-from ansible_collections.ironclad.infra.plugins.module_utils._x509_spec import SIGN_ARGUMENT_SPEC
+from ansible_collections.ironclad.infra.plugins.module_utils._common.runner import run_module
+from ansible_collections.ironclad.infra.plugins.module_utils._pki.backend import ERRORS, REQUIRED_LIBRARY, SignBackend
+from ansible_collections.ironclad.infra.plugins.module_utils._pki.spec import SIGN_ARGUMENT_SPEC
 
 
 def main():

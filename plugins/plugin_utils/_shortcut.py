@@ -5,9 +5,10 @@
 
 Starting a module costs a Python interpreter and the AnsiballZ payload on the host (0.15-0.3 s of CPU)
 for every host and every run; on a converged fleet almost all of those runs change nothing. A
-subclass names its module and its ``backend``: the module's own module_utils, which holds the
-argument spec (``ARGUMENT_SPEC``) and two pure functions, so the module and the shortcut decide from
-the same code:
+subclass names its module, its ``argument_spec`` (the constant the module's main() uses, from its
+domain's ``spec.py``; by default the ``backend``'s ``ARGUMENT_SPEC``) and its ``backend``: the
+module_utils module of the module's domain that holds two functions, so the module and the shortcut
+decide from the same code:
 
 - ``probe_command(params)``: a POSIX shell command printing the state the module would read, or
   ``None`` when these parameters always need the module (a forced reload, an install step, ...);

@@ -25,7 +25,7 @@ import ansible_collections.ironclad.infra as collection
 import pytest
 from ansible.module_utils.basic import FILE_COMMON_ARGUMENTS
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
-from ansible_collections.ironclad.infra.plugins.module_utils._module_runner import fill_null_defaults
+from ansible_collections.ironclad.infra.plugins.module_utils._common.runner import fill_null_defaults
 
 __all__ = ["MODULES", "ExitJson", "FailJson", "FakeModule", "module_spec"]
 

@@ -8,7 +8,7 @@ import pathlib
 
 import pytest
 import testinfra
-from ansible_collections.ironclad.infra.plugins.module_utils import _ssh_cert
+from ansible_collections.ironclad.infra.plugins.module_utils._ssh import cert as ssh_cert
 
 EPHEMERAL_DIR = pathlib.Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"])
 SSH_CA_DIR = EPHEMERAL_DIR / "pki-ca" / "ssh"
@@ -28,9 +28,9 @@ def client():
     host = testinfra.get_host("docker://" + CLIENT)
     host.check_output("rm -rf /root/pki-test && mkdir -m 700 /root/pki-test && "
                       "ssh-keygen -q -t ed25519 -N '' -C pki-test -f /root/pki-test/id_ed25519")
-    ca_key = _ssh_cert.load_ca_key((SSH_CA_DIR / "ssh_ca").read_bytes(), CA_PASSPHRASE)
+    ca_key = ssh_cert.load_ca_key((SSH_CA_DIR / "ssh_ca").read_bytes(), CA_PASSPHRASE)
     ca_public = (SSH_CA_DIR / "ssh_ca.pub").read_text().strip()
-    user_cert = _ssh_cert.sign(ca_key, host.check_output("cat /root/pki-test/id_ed25519.pub"), ["root"], "user", 1, "pki-test")
+    user_cert = ssh_cert.sign(ca_key, host.check_output("cat /root/pki-test/id_ed25519.pub"), ["root"], "user", 1, "pki-test")
     host.check_output("printf '%%s\\n' %s > /root/pki-test/id_ed25519-cert.pub" % _quote(user_cert))
     host.check_output("printf '%%s\\n' %s > /root/pki-test/known_hosts_ca" % _quote("@cert-authority * " + ca_public))
     host.check_output(": > /root/pki-test/known_hosts_empty")

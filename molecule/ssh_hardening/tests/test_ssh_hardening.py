@@ -15,11 +15,8 @@ from pathlib import Path
 
 import paramiko
 import pytest
-from ansible_collections.ironclad.infra.plugins.module_utils._ssh_algorithms import (
-    evaluate_sshd_config,
-    parse_public_key,
-    parse_sshd_t,
-)
+from ansible_collections.ironclad.infra.plugins.module_utils._ssh.keys import parse_public_key
+from ansible_collections.ironclad.infra.plugins.module_utils._ssh.sshd_audit import evaluate_sshd_config, parse_sshd_t
 from lab_hosts import address, name_of, peer_of
 from testinfra.utils.ansible_runner import AnsibleRunner
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from ansible.errors import AnsibleFilterError
 from ansible_collections.ironclad.infra.plugins.filter.input import FilterModule, input_errors
-from ansible_collections.ironclad.infra.plugins.module_utils._docker_daemon import validate_config
+from ansible_collections.ironclad.infra.plugins.module_utils._docker.daemon import validate_config
 
 FIREWALL = {
     "firewall_management_networks": ["10.0.0.0/8"], "firewall_ssh_sources": [], "firewall_docker_user_sources": [],

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from ansible.errors import AnsibleFilterError
 from ansible_collections.ironclad.infra.plugins.filter import pki
-from ansible_collections.ironclad.infra.plugins.module_utils import _x509 as x
+from ansible_collections.ironclad.infra.plugins.module_utils._pki import x509 as x
+from ansible_collections.ironclad.infra.plugins.module_utils._pki import x509_issue as x_issue
 
 
 def test_filters_are_registered():
@@ -45,9 +46,9 @@ def test_pki_host_sans_rejects_bad_extras():
 
 def test_x509_info_reads_the_first_certificate():
     key = x.generate_private_key()
-    ca = x.build_ca_certificate(key, {"common_name": "Filter CA"}, 30)
+    ca = x_issue.build_ca_certificate(key, {"common_name": "Filter CA"}, 30)
     leaf_key = x.generate_private_key()
-    leaf = x.sign_certificate(x.build_csr(leaf_key, ["DNS:a.lab"]), ca, key, ["DNS:a.lab"], 10)
+    leaf = x_issue.sign_certificate(x_issue.build_csr(leaf_key, ["DNS:a.lab"]), ca, key, ["DNS:a.lab"], 10)
     info = pki.x509_info(x.certificate_pem(leaf) + x.certificate_pem(ca))
     assert info["issuer"] == "CN=Filter CA" and info["subject_alt_names"] == ["DNS:a.lab"]
     assert info["days_until_expiry"] in (9, 10) and info["fingerprint_sha256"] == x.fingerprint_colons(leaf)

@@ -3,7 +3,7 @@ from __future__ import annotations
 import os
 
 import pytest
-from ansible_collections.ironclad.infra.plugins.module_utils._difference import DifferenceTracker
+from ansible_collections.ironclad.infra.plugins.module_utils._common.difference import DifferenceTracker
 from ansible_collections.ironclad.infra.plugins.module_utils._iptables_ruleset import (
     DEFAULT_PRESERVE_CHAINS,
     DEFAULT_PRESERVE_RULES,

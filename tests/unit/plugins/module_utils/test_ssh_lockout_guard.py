@@ -3,7 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from ansible_collections.ironclad.infra.plugins.module_utils._ssh_algorithms import parse_sshd_t
+from ansible_collections.ironclad.infra.plugins.module_utils._ssh.sshd_audit import parse_sshd_t
 from ansible_collections.ironclad.infra.plugins.module_utils._ssh_lockout_guard import (
     access_problems,
     evaluate_lockout,

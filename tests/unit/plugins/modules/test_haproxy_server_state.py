@@ -9,6 +9,7 @@ import pytest
 import yaml
 from ansible.module_utils import basic
 from ansible.module_utils.common.text.converters import to_bytes
+from ansible_collections.ironclad.infra.plugins.module_utils._haproxy.spec import ARGUMENT_SPEC
 from ansible_collections.ironclad.infra.plugins.modules import haproxy_server_state
 
 SERVERS_STATE = "1\n# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight\n4 web 1 web1 10.0.0.1 2 {admin} 1 1\n\n"
@@ -70,7 +71,7 @@ def fake_haproxy(tmp_path):
 
 def test_documentation_matches_argument_spec():
     doc = yaml.safe_load(haproxy_server_state.DOCUMENTATION)
-    spec = haproxy_server_state.argument_spec()
+    spec = ARGUMENT_SPEC
     assert set(doc["options"]) == set(spec)
     for name, option in spec.items():
         assert doc["options"][name]["type"] == option["type"], name

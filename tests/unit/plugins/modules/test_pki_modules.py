@@ -9,16 +9,16 @@ import os
 import pytest
 import yaml
 from ansible.module_utils.testing import patch_module_args
-from ansible_collections.ironclad.infra.plugins.module_utils import _ssh_cert_backend as ssh
-from ansible_collections.ironclad.infra.plugins.module_utils import _x509_spec as spec
+from ansible_collections.ironclad.infra.plugins.module_utils._pki import spec
+from ansible_collections.ironclad.infra.plugins.module_utils._ssh import spec as ssh_spec
 from ansible_collections.ironclad.infra.plugins.modules import ssh_ca, ssh_certificate, x509_ca, x509_certificate, x509_sign
 
 MODULE_SPECS = [
     (x509_ca, spec.CA_ARGUMENT_SPEC),
     (x509_sign, spec.SIGN_ARGUMENT_SPEC),
     (x509_certificate, spec.CERTIFICATE_ARGUMENT_SPEC),
-    (ssh_ca, ssh.CA_ARGUMENT_SPEC),
-    (ssh_certificate, ssh.CERTIFICATE_ARGUMENT_SPEC),
+    (ssh_ca, ssh_spec.CA_ARGUMENT_SPEC),
+    (ssh_certificate, ssh_spec.CERTIFICATE_ARGUMENT_SPEC),
 ]
 MISSING = ImportError("No module named 'cryptography'")
 
@@ -51,7 +51,7 @@ def test_documentation_matches_the_spec_in_module_utils(module, argument_spec, m
 
 
 def test_passphrases_stay_out_of_logs():
-    for argument_spec in (spec.CA_ARGUMENT_SPEC, spec.SIGN_ARGUMENT_SPEC, ssh.CA_ARGUMENT_SPEC):
+    for argument_spec in (spec.CA_ARGUMENT_SPEC, spec.SIGN_ARGUMENT_SPEC, ssh_spec.CA_ARGUMENT_SPEC):
         assert argument_spec["passphrase"]["no_log"] is True
     assert spec.CERTIFICATE_ARGUMENT_SPEC["pkcs12_passphrase"]["no_log"] is True
 

@@ -6,6 +6,7 @@ import pytest
 import yaml
 from ansible.module_utils import basic
 from ansible.module_utils.common.text.converters import to_bytes
+from ansible_collections.ironclad.infra.plugins.module_utils._ssh.spec import SSHD_CONFIG_ARGUMENT_SPEC
 from ansible_collections.ironclad.infra.plugins.modules import sshd_config
 
 
@@ -18,7 +19,7 @@ def run_module(args, monkeypatch):
 
 def test_documentation_matches_argument_spec():
     doc = yaml.safe_load(sshd_config.DOCUMENTATION)
-    spec = sshd_config.argument_spec()
+    spec = SSHD_CONFIG_ARGUMENT_SPEC
     assert set(doc["options"]) == set(spec)
     for name, option in spec.items():
         assert doc["options"][name]["type"] == option["type"], name
