@@ -9,7 +9,7 @@ import re
 from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.ironclad.infra.plugins.module_utils import _validators
+from ansible_collections.ironclad.infra.plugins.module_utils._common import validators
 
 __metaclass__ = type
 
@@ -43,9 +43,9 @@ def _check_name(kind, name, where):
 
 def _port(value, where):
     """``where`` names the value (``haproxy_backends[0] (web).servers[1] (s1).port``)."""
-    problem = _validators.port(value)
+    problem = validators.port(value)
     if problem:
-        raise AnsibleFilterError("%s is not a TCP port: it %s, got %s." % (where, problem, _validators.show(value)))
+        raise AnsibleFilterError("%s is not a TCP port: it %s, got %s." % (where, problem, validators.show(value)))
     return int(value)
 
 
@@ -78,9 +78,9 @@ def normalize_server(server, where, port=None, weight=None):
     name = server.get("name") or str(server["address"])
     _check_name("Server", name, where)
     here = where
-    problem = _validators.host_address(server["address"])
+    problem = validators.host_address(server["address"])
     if problem:
-        raise AnsibleFilterError("%s.address %s, got %s." % (here, problem, _validators.show(server["address"])))
+        raise AnsibleFilterError("%s.address %s, got %s." % (here, problem, validators.show(server["address"])))
     chosen_port = server.get("port", port)
     if chosen_port is None:
         raise AnsibleFilterError("%s has no port: set 'port' on the server or on its backend." % here)

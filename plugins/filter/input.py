@@ -2,12 +2,12 @@
 # Copyright: ironclad.infra contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The roles' input check on the controller (documented in input_errors.yml); the rules live in
-module_utils/_role_inputs.py, the validators in module_utils/_validators.py."""
+module_utils/_roles/inputs.py, the validators in module_utils/_common/validators.py."""
 
 from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.ironclad.infra.plugins.module_utils._role_inputs import input_errors as _input_errors
+from ansible_collections.ironclad.infra.plugins.module_utils._roles.inputs import input_errors as _input_errors
 
 __metaclass__ = type
 

@@ -15,7 +15,7 @@ import ipaddress
 from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.ironclad.infra.plugins.module_utils import _validators
+from ansible_collections.ironclad.infra.plugins.module_utils._common import validators
 
 
 def _text(value):
@@ -168,9 +168,9 @@ def _service_port(service, where):
     port = service.get("port")
     if port is None or _text(port) == "":
         raise AnsibleFilterError("%s needs a port (22, '8000:8100' or '80,443')" % where)
-    problem = _validators.port_spec(port)
+    problem = validators.port_spec(port)
     if problem:
-        raise AnsibleFilterError("%s.port %s, got %s" % (where, problem, _validators.show(port)))
+        raise AnsibleFilterError("%s.port %s, got %s" % (where, problem, validators.show(port)))
     return _text(port).replace(" ", "")
 
 

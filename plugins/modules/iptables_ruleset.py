@@ -370,11 +370,8 @@ skipped_chains:
 """
 
 from ansible_collections.ironclad.infra.plugins.module_utils._common.runner import run_module
-from ansible_collections.ironclad.infra.plugins.module_utils._iptables_apply import (
-    ApplyError,
-    IptablesRuleset,
-    argument_spec,
-)
+from ansible_collections.ironclad.infra.plugins.module_utils._iptables.backend import ApplyError, RulesetBackend
+from ansible_collections.ironclad.infra.plugins.module_utils._iptables.spec import ARGUMENT_SPEC
 
 
 def parameter_error(module):
@@ -393,7 +390,7 @@ def apply_failure(exc, backend):
 
 
 def main():
-    run_module(argument_spec(), IptablesRuleset, {ApplyError: apply_failure}, precheck=parameter_error)
+    run_module(ARGUMENT_SPEC, RulesetBackend, {ApplyError: apply_failure}, precheck=parameter_error)
 
 
 if __name__ == "__main__":

@@ -30,6 +30,12 @@ import tempfile
 from ansible_collections.ironclad.infra.plugins.module_utils._common.difference import DifferenceTracker
 from ansible_collections.ironclad.infra.plugins.module_utils._common.files import read_file, write_file
 from ansible_collections.ironclad.infra.plugins.module_utils._ssh.keys import parse_public_key
+from ansible_collections.ironclad.infra.plugins.module_utils._ssh.lockout_guard import (
+    evaluate_lockout,
+    expand_authorized_keys_paths,
+    find_ssh_session,
+    is_ssh_connection,
+)
 from ansible_collections.ironclad.infra.plugins.module_utils._ssh.moduli import filter_moduli
 from ansible_collections.ironclad.infra.plugins.module_utils._ssh.sshd_audit import parse_sshd_t
 from ansible_collections.ironclad.infra.plugins.module_utils._ssh.sshd_config import (
@@ -38,12 +44,6 @@ from ansible_collections.ironclad.infra.plugins.module_utils._ssh.sshd_config im
     config_differences,
     effective_mismatches,
     render_config,
-)
-from ansible_collections.ironclad.infra.plugins.module_utils._ssh_lockout_guard import (
-    evaluate_lockout,
-    expand_authorized_keys_paths,
-    find_ssh_session,
-    is_ssh_connection,
 )
 
 __metaclass__ = type

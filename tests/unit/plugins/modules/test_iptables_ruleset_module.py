@@ -1,16 +1,14 @@
 from __future__ import annotations
 
+import copy
 import json
 import os
 import re
 
 import pytest
-from ansible_collections.ironclad.infra.plugins.module_utils import _iptables_apply
-from ansible_collections.ironclad.infra.plugins.module_utils._iptables_apply import (
-    ApplyError,
-    IptablesRuleset,
-    argument_spec,
-)
+from ansible_collections.ironclad.infra.plugins.module_utils._iptables import backend as iptables_backend
+from ansible_collections.ironclad.infra.plugins.module_utils._iptables.backend import ApplyError, RulesetBackend
+from ansible_collections.ironclad.infra.plugins.module_utils._iptables.spec import ARGUMENT_SPEC
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "module_utils", "fixtures", "iptables")
 
@@ -34,12 +32,12 @@ ADMIN_ONLY = [
 @pytest.fixture(autouse=True)
 def no_ssh_session(monkeypatch):
     """By default the back end runs as under docker exec: no SSH session (whatever runs pytest)."""
-    monkeypatch.setattr(IptablesRuleset, "find_session", staticmethod(lambda: None))
+    monkeypatch.setattr(RulesetBackend, "find_session", staticmethod(lambda: None))
 
 
 def over_ssh(monkeypatch, session=None):
     session = dict(SESSION if session is None else session)
-    monkeypatch.setattr(IptablesRuleset, "find_session", staticmethod(lambda: dict(session)))
+    monkeypatch.setattr(RulesetBackend, "find_session", staticmethod(lambda: dict(session)))
 
 
 def fixture(name):
@@ -51,7 +49,7 @@ class FakeModule:
     """The members of AnsibleModule that the backend uses, with iptables faked in memory."""
 
     def __init__(self, tmp_path, check_mode=False, diff=True, saves=None, applied=None, fail_restore=None, **params):
-        self.params = dict((k, v.get("default")) for k, v in argument_spec().items())
+        self.params = dict((k, copy.deepcopy(v.get("default"))) for k, v in ARGUMENT_SPEC.items())
         self.params["state_dir"] = str(tmp_path / "state")
         self.params["persist_paths"] = {"ipv4": str(tmp_path / "rules.v4"), "ipv6": str(tmp_path / "rules.v6")}
         self.params.update(params)
@@ -92,7 +90,7 @@ class FakeModule:
 
 def test_check_mode_reports_changes_and_touches_nothing(tmp_path):
     module = FakeModule(tmp_path, check_mode=True, chains=CHAINS, persist=True)
-    result = IptablesRuleset(module).run()
+    result = RulesetBackend(module).run()
     assert result["changed"] is True
     assert result["counts"]["added"] == 6  # 3 rules x 2 families
     assert [call[0] for call in module.tools_called()] == ["iptables-save", "ip6tables-save"]
@@ -107,7 +105,7 @@ def test_apply_tests_then_restores_then_persists(tmp_path):
     }
     applied["ip6tables-restore"] = applied["iptables-restore"]
     module = FakeModule(tmp_path, chains=CHAINS, persist=True, applied=applied)
-    result = IptablesRuleset(module).run()
+    result = RulesetBackend(module).run()
     tools = module.tools_called()
     assert tools[:2] == [("iptables-save", []), ("ip6tables-save", [])]
     assert tools[2] == ("iptables-restore", ["--test", "--noflush"])
@@ -123,14 +121,14 @@ def test_apply_tests_then_restores_then_persists(tmp_path):
     # second run against the applied state: nothing to do
     again = FakeModule(tmp_path, chains=CHAINS, persist=True, saves={
         "iptables-save": applied["iptables-restore"], "ip6tables-save": applied["ip6tables-restore"]})
-    result = IptablesRuleset(again).run()
+    result = RulesetBackend(again).run()
     assert result["changed"] is False
     assert [call[0] for call in again.tools_called()] == ["iptables-save", "ip6tables-save"]
 
 
 def test_readback_difference_is_warned(tmp_path):
     module = FakeModule(tmp_path, chains=CHAINS, family=["ipv4"])
-    IptablesRuleset(module).run()
+    RulesetBackend(module).run()
     assert len(module.warnings) == 1
     assert "the next run will report a change" in module.warnings[0]
 
@@ -138,7 +136,7 @@ def test_readback_difference_is_warned(tmp_path):
 def test_invalid_rule_fails_before_anything_runs(tmp_path):
     module = FakeModule(tmp_path, chains=[{"name": "INPUT", "rules": ["-p tcp --dport 70000 -j ACCEPT"]}])
     with pytest.raises(ApplyError, match=r"chain INPUT rule 1 \(-p tcp --dport 70000 -j ACCEPT\): port 70000"):
-        IptablesRuleset(module).run()
+        RulesetBackend(module).run()
     assert all(call[0].endswith("-save") for call in module.tools_called())
 
 
@@ -147,7 +145,7 @@ def test_restore_test_failure_names_the_rule(tmp_path):
     module = FakeModule(tmp_path, chains=[{"name": "INPUT", "rules": ["-i lo -j ACCEPT", "-m foo -j ACCEPT"]}],
                         family=["ipv4"], fail_restore={"iptables-restore": ("test", err)})
     with pytest.raises(ApplyError) as info:
-        IptablesRuleset(module).run()
+        RulesetBackend(module).run()
     assert "nothing was changed" in info.value.msg
     assert "chain INPUT rule 2 (-m foo -j ACCEPT)" in info.value.msg
     assert not any(call[1] == ["--noflush"] for call in module.tools_called())
@@ -156,7 +154,7 @@ def test_restore_test_failure_names_the_rule(tmp_path):
 def test_ipv6_failure_puts_ipv4_back(tmp_path):
     module = FakeModule(tmp_path, chains=CHAINS, fail_restore={"ip6tables-restore": ("apply", "line 3 failed")})
     with pytest.raises(ApplyError, match="ipv4 was put back"):
-        IptablesRuleset(module).run()
+        RulesetBackend(module).run()
     restores = [(tool, args, data) for tool, args, data in module.calls if args == ["--noflush"]]
     assert [r[0] for r in restores] == ["iptables-restore", "ip6tables-restore", "iptables-restore"]
     assert ":INPUT ACCEPT [0:0]" in restores[2][2]  # the undo payload
@@ -165,12 +163,12 @@ def test_ipv6_failure_puts_ipv4_back(tmp_path):
 def test_missing_iptables_in_check_mode_assumes_empty(tmp_path):
     module = FakeModule(tmp_path, check_mode=True, chains=CHAINS)
     module.get_bin_path = lambda name, required=False: None
-    result = IptablesRuleset(module).run()
+    result = RulesetBackend(module).run()
     assert result["changed"] is True
     assert "not installed" in module.warnings[0]
     module.check_mode = False
     with pytest.raises(ApplyError, match="install the iptables package"):
-        IptablesRuleset(module).run()
+        RulesetBackend(module).run()
 
 
 class FakePopen:
@@ -183,14 +181,14 @@ class FakePopen:
 
 
 def test_rollback_is_armed_before_apply_and_confirm_persists(tmp_path, monkeypatch):
-    monkeypatch.setattr(IptablesRuleset, "_systemd", lambda self: False)
-    monkeypatch.setattr(_iptables_apply.subprocess, "Popen", FakePopen)
+    monkeypatch.setattr(RulesetBackend, "_systemd", lambda self: False)
+    monkeypatch.setattr(iptables_backend.subprocess, "Popen", FakePopen)
     killed = []
-    monkeypatch.setattr(_iptables_apply.os, "killpg", lambda pid, sig: killed.append(pid))
+    monkeypatch.setattr(iptables_backend.os, "killpg", lambda pid, sig: killed.append(pid))
     save = fixture("debian12_docker_fail2ban.v4")
     module = FakeModule(tmp_path, chains=CHAINS, persist=True, rollback_timeout=30, family=["ipv4"],
                         saves={"iptables-save": save})
-    result = IptablesRuleset(module).run()
+    result = RulesetBackend(module).run()
     token = result["rollback_token"]
     assert token and result["rollback_method"] == "process"
     assert result["persisted"] == []  # only after the confirmation
@@ -205,13 +203,13 @@ def test_rollback_is_armed_before_apply_and_confirm_persists(tmp_path, monkeypat
     assert FakePopen.started[-1][1]["start_new_session"] is True
 
     confirm = FakeModule(tmp_path, confirm=token)
-    result = IptablesRuleset(confirm).run()
+    result = RulesetBackend(confirm).run()
     assert result["confirmed"] is True and result["changed"] is True
     assert killed == [424242]
     assert result["persisted"] == [str(tmp_path / "rules.v4")]
     assert not os.path.exists(state / (token + ".json"))
     with pytest.raises(ApplyError, match="confirmed already"):
-        IptablesRuleset(FakeModule(tmp_path, confirm=token)).run()
+        RulesetBackend(FakeModule(tmp_path, confirm=token)).run()
 
 
 def test_confirm_after_rollback_fails_and_does_not_persist(tmp_path):
@@ -223,7 +221,7 @@ def test_confirm_after_rollback_fails_and_does_not_persist(tmp_path):
     (state / "abc123.rolledback").write_text("")
     module = FakeModule(tmp_path, confirm="abc123")
     with pytest.raises(ApplyError, match="was rolled back") as info:
-        IptablesRuleset(module).run()
+        RulesetBackend(module).run()
     assert info.value.extra == {"rolled_back": True}
     assert ("systemctl", ["stop", "ironclad-iptables-rollback-abc123.timer",
                           "ironclad-iptables-rollback-abc123.service"]) in module.tools_called()
@@ -231,9 +229,9 @@ def test_confirm_after_rollback_fails_and_does_not_persist(tmp_path):
 
 
 def test_systemd_rollback_uses_a_transient_timer(tmp_path, monkeypatch):
-    monkeypatch.setattr(IptablesRuleset, "_systemd", lambda self: True)
+    monkeypatch.setattr(RulesetBackend, "_systemd", lambda self: True)
     module = FakeModule(tmp_path, chains=CHAINS, rollback_timeout=45, family=["ipv4"])
-    result = IptablesRuleset(module).run()
+    result = RulesetBackend(module).run()
     run = next(args for tool, args in module.tools_called() if tool == "systemd-run")
     unit = "ironclad-iptables-rollback-" + result["rollback_token"]
     assert run[:2] == ["--unit", unit] and "--on-active" in run and "45s" in run
@@ -244,7 +242,7 @@ def test_systemd_rollback_uses_a_transient_timer(tmp_path, monkeypatch):
 @pytest.mark.parametrize("token", ["../etc", "", ".hidden"])
 def test_confirm_refuses_odd_tokens(tmp_path, token):
     with pytest.raises(ApplyError):
-        IptablesRuleset(FakeModule(tmp_path, confirm=token)).confirm(token)
+        RulesetBackend(FakeModule(tmp_path, confirm=token)).confirm(token)
 
 
 def test_unchanged_ruleset_but_missing_persist_file_is_written(tmp_path):
@@ -252,7 +250,7 @@ def test_unchanged_ruleset_but_missing_persist_file_is_written(tmp_path):
             "-A INPUT -i lo -j ACCEPT\n-A INPUT -p tcp -m tcp --dport 22 -j ACCEPT\nCOMMIT\n"
     module = FakeModule(tmp_path, chains=CHAINS, persist=True, family=["ipv4"], rollback_timeout=30,
                         saves={"iptables-save": saved})
-    result = IptablesRuleset(module).run()
+    result = RulesetBackend(module).run()
     assert result["changed"] is True and result["rollback_token"] is None
     assert result["persisted"] == [str(tmp_path / "rules.v4")]
     assert result["actions"] == ["ipv4: write %s" % (tmp_path / "rules.v4")]
@@ -264,7 +262,7 @@ def test_a_ruleset_that_drops_the_session_is_refused_and_nothing_changes(tmp_pat
     over_ssh(monkeypatch)
     module = FakeModule(tmp_path, chains=ADMIN_ONLY, family=["ipv4"], persist=True)
     with pytest.raises(ApplyError) as info:
-        IptablesRuleset(module).run()
+        RulesetBackend(module).run()
     msg = info.value.msg
     assert msg.startswith("refusing to apply the ruleset, nothing was changed")
     assert "client 10.1.1.1, server port 22, found in process 321 (sudo)" in msg
@@ -279,14 +277,14 @@ def test_a_ruleset_that_drops_the_session_is_refused_and_nothing_changes(tmp_pat
 def test_check_mode_refuses_the_same_way(tmp_path, monkeypatch):
     over_ssh(monkeypatch)
     with pytest.raises(ApplyError, match="refusing to apply"):
-        IptablesRuleset(FakeModule(tmp_path, check_mode=True, chains=ADMIN_ONLY, family=["ipv4"])).run()
+        RulesetBackend(FakeModule(tmp_path, check_mode=True, chains=ADMIN_ONLY, family=["ipv4"])).run()
 
 
 def test_a_ruleset_that_keeps_the_session_gets_the_default_rollback_timer(tmp_path, monkeypatch):
     over_ssh(monkeypatch)
-    monkeypatch.setattr(IptablesRuleset, "_systemd", lambda self: True)
+    monkeypatch.setattr(RulesetBackend, "_systemd", lambda self: True)
     module = FakeModule(tmp_path, chains=CHAINS, family=["ipv4"], persist=True)
-    result = IptablesRuleset(module).run()
+    result = RulesetBackend(module).run()
     assert result["lockout_guard"]["checked"] is True and result["lockout_guard"]["problems"] == []
     assert result["rollback_pending"] is True and result["rollback_timeout"] == 60
     run = next(args for tool, args in module.tools_called() if tool == "systemd-run")
@@ -299,7 +297,7 @@ def test_a_ruleset_that_keeps_the_session_gets_the_default_rollback_timer(tmp_pa
 def test_check_mode_over_ssh_says_which_timer_it_would_arm(tmp_path, monkeypatch):
     over_ssh(monkeypatch)
     module = FakeModule(tmp_path, check_mode=True, chains=CHAINS, family=["ipv4"])
-    result = IptablesRuleset(module).run()
+    result = RulesetBackend(module).run()
     assert result["rollback_timeout"] == 60 and result["rollback_pending"] is False
     assert "arm a rollback timer: the previous ruleset comes back after 60 s unless confirmed" in result["actions"]
     assert [tool for tool, _args in module.tools_called()] == ["iptables-save", "ip"]
@@ -308,7 +306,7 @@ def test_check_mode_over_ssh_says_which_timer_it_would_arm(tmp_path, monkeypatch
 def test_rollback_timeout_0_given_applies_without_a_timer(tmp_path, monkeypatch):
     over_ssh(monkeypatch)
     module = FakeModule(tmp_path, chains=CHAINS, family=["ipv4"], persist=True, rollback_timeout=0)
-    result = IptablesRuleset(module).run()
+    result = RulesetBackend(module).run()
     assert result["rollback_pending"] is False and result["rollback_token"] is None
     assert result["persisted"] == [str(tmp_path / "rules.v4")]
     assert "systemd-run" not in [tool for tool, _args in module.tools_called()]
@@ -316,9 +314,9 @@ def test_rollback_timeout_0_given_applies_without_a_timer(tmp_path, monkeypatch)
 
 def test_force_applies_with_a_warning_and_the_default_timer(tmp_path, monkeypatch):
     over_ssh(monkeypatch)
-    monkeypatch.setattr(IptablesRuleset, "_systemd", lambda self: True)
+    monkeypatch.setattr(RulesetBackend, "_systemd", lambda self: True)
     module = FakeModule(tmp_path, chains=ADMIN_ONLY, family=["ipv4"], lockout_guard={"force": True})
-    result = IptablesRuleset(module).run()
+    result = RulesetBackend(module).run()
     assert result["rollback_pending"] is True and result["rollback_timeout"] == 60
     assert result["lockout_guard"]["problems"] and "applied anyway" in result["lockout_guard"]["reason"]
     assert any(w.startswith("lockout guard overridden (lockout_guard.force)") for w in module.warnings)
@@ -328,7 +326,7 @@ def test_force_applies_with_a_warning_and_the_default_timer(tmp_path, monkeypatc
 
 def test_without_a_session_there_is_no_default_timer(tmp_path):
     module = FakeModule(tmp_path, chains=ADMIN_ONLY, family=["ipv4"])
-    result = IptablesRuleset(module).run()
+    result = RulesetBackend(module).run()
     assert result["rollback_pending"] is False and result["rollback_timeout"] == 0
     assert result["lockout_guard"]["session"] is None
     assert "does not run over SSH" in result["lockout_guard"]["reason"]
@@ -339,14 +337,14 @@ def test_a_change_off_the_input_path_has_no_default_timer(tmp_path, monkeypatch)
     saved = "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n"
     module = FakeModule(tmp_path, chains=[{"name": "FORWARD", "policy": "DROP"}], family=["ipv4"],
                         saves={"iptables-save": saved})
-    result = IptablesRuleset(module).run()
+    result = RulesetBackend(module).run()
     assert result["changed"] is True and result["rollback_pending"] is False
     assert result["lockout_guard"]["input_path_changed"] is False
 
 
 def test_a_session_of_an_unmanaged_family_is_not_checked(tmp_path, monkeypatch):
     over_ssh(monkeypatch, dict(SESSION, client="fd00::5", server="fd00::20"))
-    result = IptablesRuleset(FakeModule(tmp_path, chains=ADMIN_ONLY, family=["ipv4"])).run()
+    result = RulesetBackend(FakeModule(tmp_path, chains=ADMIN_ONLY, family=["ipv4"])).run()
     assert result["lockout_guard"]["checked"] is False and result["rollback_pending"] is False
     assert result["lockout_guard"]["reason"] == "the session is ipv6, which this call does not manage"
 
@@ -354,27 +352,27 @@ def test_a_session_of_an_unmanaged_family_is_not_checked(tmp_path, monkeypatch):
 def test_client_address_given_by_the_controller(tmp_path):
     module = FakeModule(tmp_path, chains=ADMIN_ONLY, family=["ipv4"], lockout_guard={"client_address": "198.51.100.7"})
     with pytest.raises(ApplyError, match=re.escape("client 198.51.100.7, server port 22, found in lockout_guard.client_address")):
-        IptablesRuleset(module).run()
+        RulesetBackend(module).run()
     inside = FakeModule(tmp_path, chains=ADMIN_ONLY, family=["ipv4"], lockout_guard={"client_address": "192.0.2.7"})
-    assert IptablesRuleset(inside).run()["lockout_guard"]["problems"] == []
+    assert RulesetBackend(inside).run()["lockout_guard"]["problems"] == []
     bad = FakeModule(tmp_path, chains=ADMIN_ONLY, family=["ipv4"], lockout_guard={"client_address": "admin-pc"})
     with pytest.raises(ApplyError, match=re.escape("lockout_guard.client_address must be an IPv4 or IPv6 address, not 'admin-pc'")):
-        IptablesRuleset(bad).run()
+        RulesetBackend(bad).run()
 
 
 def test_server_port_given_by_the_controller(tmp_path, monkeypatch):
     over_ssh(monkeypatch)
     module = FakeModule(tmp_path, chains=CHAINS, family=["ipv4"], lockout_guard={"server_port": 2222})
     with pytest.raises(ApplyError, match=re.escape("a new SSH connection from 10.1.1.1 to port 2222 is dropped")):
-        IptablesRuleset(module).run()
+        RulesetBackend(module).run()
 
 
 def test_confirm_clears_rollback_pending(tmp_path, monkeypatch):
     over_ssh(monkeypatch)
-    monkeypatch.setattr(IptablesRuleset, "_systemd", lambda self: True)
-    token = IptablesRuleset(FakeModule(tmp_path, chains=CHAINS, family=["ipv4"])).run()["rollback_token"]
-    assert IptablesRuleset(FakeModule(tmp_path, check_mode=True, confirm=token)).run()["rollback_pending"] is True
-    result = IptablesRuleset(FakeModule(tmp_path, confirm=token)).run()
+    monkeypatch.setattr(RulesetBackend, "_systemd", lambda self: True)
+    token = RulesetBackend(FakeModule(tmp_path, chains=CHAINS, family=["ipv4"])).run()["rollback_token"]
+    assert RulesetBackend(FakeModule(tmp_path, check_mode=True, confirm=token)).run()["rollback_pending"] is True
+    result = RulesetBackend(FakeModule(tmp_path, confirm=token)).run()
     assert result["confirmed"] is True and result["rollback_pending"] is False
 
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import pytest
-from ansible_collections.ironclad.infra.plugins.module_utils import _validators as v
+from ansible_collections.ironclad.infra.plugins.module_utils._common import validators as v
 
 
 @pytest.mark.parametrize("rule, good, bad", [

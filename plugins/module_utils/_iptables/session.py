@@ -5,7 +5,7 @@
 
 Pure functions of data, used by ``ironclad.infra.iptables_ruleset`` before it applies anything:
 
-- :func:`session_packets` turns the session (from ``_ssh_lockout_guard.find_ssh_session``) into the
+- :func:`session_packets` turns the session (from ``_ssh.lockout_guard.find_ssh_session``) into the
   two packets that matter: a segment of the running connection (conntrack ``ESTABLISHED``) and the
   first packet of a new connection from the same client to the same port (``NEW``, a SYN, source
   port unknown), which the controller needs for its next task and for the commit-confirm
@@ -29,15 +29,9 @@ __metaclass__ = type
 
 import ipaddress
 
-from ansible_collections.ironclad.infra.plugins.module_utils._iptables_rules import (
-    IPV4,
-    IPV6,
-    RuleError,
-    _tcp_flags,
-    normalize_protocol,
-    parse_tokens,
-    rule_text,
-)
+from ansible_collections.ironclad.infra.plugins.module_utils._iptables.rules import parse_tokens, rule_text
+from ansible_collections.ironclad.infra.plugins.module_utils._iptables.tokens import IPV4, IPV6, RuleError
+from ansible_collections.ironclad.infra.plugins.module_utils._iptables.values import normalize_protocol, tcp_flags
 
 ACCEPTED = "accepted"
 DROPPED = "dropped"
@@ -246,8 +240,8 @@ def _header(packet, key, values):
 
 def _tcp_flags_match(packet, values):
     try:
-        mask = set(_tcp_flags(values[0]).split(","))
-        comp = set(_tcp_flags(values[1]).split(","))
+        mask = set(tcp_flags(values[0]).split(","))
+        comp = set(tcp_flags(values[1]).split(","))
     except (RuleError, IndexError):
         return None
     mask.discard("NONE")

@@ -4,7 +4,7 @@ import os
 
 import pytest
 from ansible_collections.ironclad.infra.plugins.module_utils._common.difference import DifferenceTracker
-from ansible_collections.ironclad.infra.plugins.module_utils._iptables_ruleset import (
+from ansible_collections.ironclad.infra.plugins.module_utils._iptables.ruleset import (
     DEFAULT_PRESERVE_CHAINS,
     DEFAULT_PRESERVE_RULES,
     RulesetError,
@@ -16,7 +16,7 @@ from ansible_collections.ironclad.infra.plugins.module_utils._iptables_ruleset i
     render_restore,
 )
 
-FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures", "iptables")
+FIXTURES = os.path.join(os.path.dirname(__file__), "..", "fixtures", "iptables")
 
 
 def fixture(name):

@@ -3,14 +3,14 @@ from __future__ import annotations
 import os
 
 import pytest
-from ansible_collections.ironclad.infra.plugins.module_utils._iptables_ruleset import (
+from ansible_collections.ironclad.infra.plugins.module_utils._iptables.ruleset import (
     DEFAULT_PRESERVE_CHAINS,
     DEFAULT_PRESERVE_RULES,
     build_desired,
     parse_save,
     plan_table,
 )
-from ansible_collections.ironclad.infra.plugins.module_utils._iptables_session import (
+from ansible_collections.ironclad.infra.plugins.module_utils._iptables.session import (
     ACCEPTED,
     DROPPED,
     UNCERTAIN,
@@ -22,7 +22,7 @@ from ansible_collections.ironclad.infra.plugins.module_utils._iptables_session i
     session_packets,
 )
 
-FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures", "iptables")
+FIXTURES = os.path.join(os.path.dirname(__file__), "..", "fixtures", "iptables")
 SESSION = {"client": "172.17.0.1", "client_port": 51234, "server": "172.17.0.3", "server_port": 22}
 BASE = ["-m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT", "-i lo -j ACCEPT",
         "-m conntrack --ctstate INVALID -j DROP"]

@@ -2,7 +2,7 @@
 # Copyright: ironclad.infra contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The side-effect layer of ``ironclad.infra.iptables_ruleset``: read, test, apply, arm/confirm a
-rollback, persist. The decisions are made by the pure code in ``_iptables_ruleset``.
+rollback, persist. The decisions are made by the pure code in :mod:`.ruleset` and :mod:`.session`.
 
 Uses these members of ``module``: ``params``, ``check_mode``, ``_diff``, ``run_command``,
 ``get_bin_path``, ``warn``, ``atomic_move``, ``tmpdir``.
@@ -15,9 +15,9 @@ the returned token: that stops the timer and writes the persistence files. A con
 no longer reach the host never confirms, and the timer puts the old ruleset back.
 
 Lockout guard: when the module runs over SSH (the session is found by
-``_ssh_lockout_guard.find_ssh_session``, also under sudo) and the change touches the INPUT path of
+``_ssh.lockout_guard.find_ssh_session``, also under sudo) and the change touches the INPUT path of
 the session's family, the planned ruleset is walked with that session's packets
-(``_iptables_session``). A ruleset that would drop the running session or a new connection from
+(:mod:`.session`). A ruleset that would drop the running session or a new connection from
 the same client is refused before anything changes, unless ``lockout_guard.force``. In that same
 case ``rollback_timeout`` defaults to ``DEFAULT_ROLLBACK_TIMEOUT`` instead of 0, so a ruleset that
 cuts the controller off comes undone even when the guard could not tell or was overridden.
@@ -35,10 +35,8 @@ import subprocess
 import time
 
 from ansible_collections.ironclad.infra.plugins.module_utils._common.difference import DifferenceTracker
-from ansible_collections.ironclad.infra.plugins.module_utils._iptables_rules import IPV4, IPV6
-from ansible_collections.ironclad.infra.plugins.module_utils._iptables_ruleset import (
-    DEFAULT_PRESERVE_CHAINS,
-    DEFAULT_PRESERVE_RULES,
+from ansible_collections.ironclad.infra.plugins.module_utils._common.files import read_file, write_file
+from ansible_collections.ironclad.infra.plugins.module_utils._iptables.ruleset import (
     TABLE_ORDER,
     RulesetError,
     build_desired,
@@ -48,7 +46,7 @@ from ansible_collections.ironclad.infra.plugins.module_utils._iptables_ruleset i
     render_persist,
     render_restore,
 )
-from ansible_collections.ironclad.infra.plugins.module_utils._iptables_session import (
+from ansible_collections.ironclad.infra.plugins.module_utils._iptables.session import (
     ACCEPTED,
     DROPPED,
     evaluate,
@@ -57,7 +55,8 @@ from ansible_collections.ironclad.infra.plugins.module_utils._iptables_session i
     planned_tables,
     session_packets,
 )
-from ansible_collections.ironclad.infra.plugins.module_utils._ssh_lockout_guard import (
+from ansible_collections.ironclad.infra.plugins.module_utils._iptables.tokens import IPV4, IPV6
+from ansible_collections.ironclad.infra.plugins.module_utils._ssh.lockout_guard import (
     find_ssh_session,
     plain_address,
 )
@@ -78,7 +77,7 @@ class ApplyError(Exception):
         self.extra = extra
 
 
-class IptablesRuleset:
+class RulesetBackend:
     """Make the live iptables ruleset equal to the declared one (or confirm an earlier apply)."""
 
     # How the SSH session the module runs over is found (a test replaces it).
@@ -163,21 +162,17 @@ class IptablesRuleset:
 
     @staticmethod
     def _read(path):
+        """The file's text, or None when it is missing or cannot be read."""
         try:
-            with open(path, encoding="utf-8") as handle:
-                return handle.read()
+            return read_file(path, encoding="utf-8")
         except OSError:
             return None
 
-    def write_file(self, path, content, mode=0o640):
-        directory = os.path.dirname(path)
-        if directory and not os.path.isdir(directory):
-            os.makedirs(directory, 0o755)
-        tmp = os.path.join(directory or ".", ".%s.%s.tmp" % (os.path.basename(path), secrets.token_hex(4)))
-        with open(tmp, "w", encoding="utf-8") as handle:
-            handle.write(content)
-        os.chmod(tmp, mode)
-        self.module.atomic_move(tmp, path)
+    def _write(self, path, content, mode=0o640):
+        # The final rename is AnsibleModule.atomic_move: a file it replaces keeps its mode, owner and SELinux
+        # context, a new one gets the default mode of the umask (as the module always did); ``mode`` is the
+        # temporary file's until then.
+        write_file(path, content, mode, make_dirs=True, move=self.module.atomic_move)
 
     # ---------------------------------------------------------------- rollback
     def _systemd(self):
@@ -267,7 +262,7 @@ class IptablesRuleset:
             )
         for path, content in sorted((record.get("persist") or {}).items()):
             if self._read(path) != content:
-                self.write_file(path, content)
+                self._write(path, content)
                 result["persisted"].append(path)
         self.cleanup(token)
         result["confirmed"] = True
@@ -456,7 +451,7 @@ class IptablesRuleset:
             if record is not None:
                 return result
         for path, content in sorted(persist.items()):
-            self.write_file(path, content)
+            self._write(path, content)
             result["persisted"].append(path)
         return result
 
@@ -488,33 +483,3 @@ class IptablesRuleset:
                     "prints them." % (family, plan.table, given, printed)
                 )
 
-
-def argument_spec():
-    """The module's options (shared with its documentation)."""
-    return dict(
-        family=dict(type="list", elements="str", choices=[IPV4, IPV6], default=[IPV4, IPV6]),
-        tables=dict(type="list", elements="str", choices=list(TABLE_ORDER)),
-        chains=dict(type="list", elements="dict", default=[], options=dict(
-            name=dict(type="str", required=True),
-            table=dict(type="str", default="filter", choices=list(TABLE_ORDER)),
-            policy=dict(type="str", choices=["ACCEPT", "DROP"]),
-            rules=dict(type="list", elements="raw", default=[]),
-            create=dict(type="bool", default=True),
-            family=dict(type="list", elements="str", choices=[IPV4, IPV6], default=[IPV4, IPV6]),
-        )),
-        preserve_chains=dict(type="list", elements="str", default=list(DEFAULT_PRESERVE_CHAINS)),
-        preserve_rules=dict(type="list", elements="str", default=list(DEFAULT_PRESERVE_RULES)),
-        rollback_timeout=dict(type="int"),
-        lockout_guard=dict(type="dict", options=dict(
-            force=dict(type="bool", default=False),
-            client_address=dict(type="str"),
-            server_port=dict(type="int"),
-        )),
-        confirm=dict(type="str"),
-        persist=dict(type="bool", default=False),
-        persist_paths=dict(type="dict", options=dict(
-            ipv4=dict(type="path", default="/etc/iptables/rules.v4"),
-            ipv6=dict(type="path", default="/etc/iptables/rules.v6"),
-        )),
-        state_dir=dict(type="path", default="/run/ironclad-iptables"),
-    )

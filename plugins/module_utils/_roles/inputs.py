@@ -4,7 +4,7 @@
 """The value rules of each role's input, checked on the controller before the role's first change.
 
 The argument specs check shape and types; these check values (ports, addresses, networks, durations in
-the service's syntax, names, relations between variables) with the validators of ``_validators`` and the
+the service's syntax, names, relations between variables) with the validators of ``_common.validators`` and the
 modules' own checks (``_docker.daemon.validate_config``, ``_pki.x509``). One function per role takes the
 role's variables (name -> value) and a context of facts the controller knows (the controller address,
 the users that exist on the host) and returns every problem as one message naming the variable:
@@ -17,7 +17,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Mapping
 
-from ansible_collections.ironclad.infra.plugins.module_utils import _validators as v
+from ansible_collections.ironclad.infra.plugins.module_utils._common import validators as v
 
 __metaclass__ = type
 

@@ -27,17 +27,19 @@ import difflib
 import fnmatch
 import re
 
-from ansible_collections.ironclad.infra.plugins.module_utils._iptables_rules import (
+from ansible_collections.ironclad.infra.plugins.module_utils._iptables.rules import (
+    STANDARD_TARGETS,
+    add_comment,
+    detect_family,
+    normalize_parsed,
+    parse_tokens,
+)
+from ansible_collections.ironclad.infra.plugins.module_utils._iptables.tokens import (
     FAMILIES,
     IPV4,
     IPV6,
-    STANDARD_TARGETS,
     RuleError,
-    add_comment,
-    detect_family,
     join_tokens,
-    normalize_parsed,
-    parse_tokens,
     split_restore_line,
     split_user_rule,
 )

@@ -3,8 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from ansible_collections.ironclad.infra.plugins.module_utils._ssh.sshd_audit import parse_sshd_t
-from ansible_collections.ironclad.infra.plugins.module_utils._ssh_lockout_guard import (
+from ansible_collections.ironclad.infra.plugins.module_utils._ssh.lockout_guard import (
     access_problems,
     evaluate_lockout,
     expand_authorized_keys_paths,
@@ -15,10 +14,11 @@ from ansible_collections.ironclad.infra.plugins.module_utils._ssh_lockout_guard 
     parse_ssh_connection,
     usable_keys,
 )
+from ansible_collections.ironclad.infra.plugins.module_utils._ssh.sshd_audit import parse_sshd_t
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
-FIXTURES = Path(__file__).parent / "fixtures" / "ssh"
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "ssh"
 ACCOUNT = {"name": "alice", "uid": 1000, "home": "/home/alice"}
 
 

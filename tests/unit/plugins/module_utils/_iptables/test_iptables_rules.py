@@ -4,20 +4,11 @@ import json
 import os
 
 import pytest
-from ansible_collections.ironclad.infra.plugins.module_utils._iptables_rules import (
-    RuleError,
-    detect_family,
-    join_tokens,
-    normalize_address,
-    normalize_port_range,
-    normalize_protocol,
-    normalize_rule,
-    parse_tokens,
-    split_restore_line,
-    split_user_rule,
-)
+from ansible_collections.ironclad.infra.plugins.module_utils._iptables.rules import detect_family, normalize_rule, parse_tokens
+from ansible_collections.ironclad.infra.plugins.module_utils._iptables.tokens import RuleError, join_tokens, split_restore_line, split_user_rule
+from ansible_collections.ironclad.infra.plugins.module_utils._iptables.values import normalize_address, normalize_port_range, normalize_protocol
 
-FIXTURES = os.path.join(os.path.dirname(__file__), "fixtures", "iptables")
+FIXTURES = os.path.join(os.path.dirname(__file__), "..", "fixtures", "iptables")
 
 
 def _captures():
