@@ -2,7 +2,9 @@
 # Copyright: ironclad.infra contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Filters that turn inventory into firewall input: host addresses of groups, IPv4/IPv6 split,
-"is this address inside these networks", and allow-rules for services.
+"is this address inside these networks", allow-rules for services, and every rule string the firewall
+role declares (``firewall_input_rules``, ``firewall_docker_user_rules``), so the rules are written in
+one language, here.
 
 Documentation: one YAML file per filter beside this one (``ansible-doc -t filter ironclad.infra.NAME``).
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 __metaclass__ = type
 
 import ipaddress
+import shlex
 from collections.abc import Mapping
 
 from ansible.errors import AnsibleFilterError
@@ -233,6 +236,69 @@ def service_rules(services, hostvars=None, groups=None, target="ACCEPT", label="
     return rules
 
 
+# The firewall role's INPUT chain, before and after the rules built from its variables.
+_BASE_INPUT_RULES = (
+    "-m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT",
+    "-i lo -j ACCEPT",
+    "-m conntrack --ctstate INVALID -j DROP",
+)
+_ICMP_ECHO_RULES = ("-p icmp --icmp-type echo-request -j ACCEPT", "-p ipv6-icmp --icmpv6-type echo-request -j ACCEPT")
+# ICMPv6 that IPv6 cannot work without (RFC 4890): errors, and neighbour discovery from on-link only.
+_ICMPV6_ERRORS = ("destination-unreachable", "packet-too-big", "time-exceeded", "parameter-problem")
+_ICMPV6_NEIGHBOUR_DISCOVERY = ("router-solicitation", "router-advertisement", "neighbour-solicitation",
+                               "neighbour-advertisement")
+
+
+def _ssh_allow(sources, ssh_match, comment, what):
+    return ["-s %s %s -m comment --comment %s -j ACCEPT" % (_text(source), ssh_match, comment)
+            for source in _as_list(sources, what)]
+
+
+def firewall_input_rules(service_rules, *, ssh_port, ssh_rate_limit, ssh_rate_limit_seconds, ssh_rate_limit_hits,
+                         icmp_echo, log_drops, log_limit, log_burst, log_prefix, management_networks=(),
+                         ssh_sources=(), extra_rules=()):
+    """The rules of the firewall role's INPUT chain, in order: established/loopback/invalid, SSH from the
+    management networks, the SSH rate limit and SSH sources (only with ``ssh_sources``), the service rules
+    (from :func:`service_rules`), ICMP, ``extra_rules`` as given, and a rate-limited LOG of what the policy
+    drops. Strings in the user syntax of ``ironclad.infra.iptables_ruleset``; service and extra rules are
+    passed through as they are (strings or rule dicts).
+    """
+    ssh_match = "-p tcp --dport %s" % ssh_port
+    rules = list(_BASE_INPUT_RULES)
+    rules.extend(_ssh_allow(management_networks, ssh_match, "ironclad-management-ssh", "management_networks"))
+    ssh_sources = _as_list(ssh_sources, "ssh_sources")
+    if ssh_sources and ssh_rate_limit:
+        rules.append("%s -m conntrack --ctstate NEW -m recent --set --name ironclad-ssh --rsource "
+                     "-m comment --comment ironclad-ssh-rate-limit" % ssh_match)
+        rules.append("%s -m conntrack --ctstate NEW -m recent --update --seconds %s --hitcount %s --name ironclad-ssh "
+                     "--rsource -m comment --comment ironclad-ssh-rate-limit -j DROP"
+                     % (ssh_match, ssh_rate_limit_seconds, ssh_rate_limit_hits))
+    rules.extend(_ssh_allow(ssh_sources, ssh_match, "ironclad-ssh", "ssh_sources"))
+    rules.extend(_as_list(service_rules, "firewall_input_rules input"))
+    if icmp_echo:
+        rules.extend(_ICMP_ECHO_RULES)
+    rules.extend("-p ipv6-icmp --icmpv6-type %s -j ACCEPT" % name for name in _ICMPV6_ERRORS)
+    rules.extend("-p ipv6-icmp --icmpv6-type %s -m hl --hl-eq 255 -j ACCEPT" % name for name in _ICMPV6_NEIGHBOUR_DISCOVERY)
+    rules.extend(_as_list(extra_rules, "extra_rules"))
+    if log_drops:
+        prefix = shlex.quote("" if log_prefix is None else str(log_prefix))
+        rules.append("-m limit --limit %s --limit-burst %s -j LOG --log-prefix %s" % (log_limit, log_burst, prefix))
+    return rules
+
+
+def firewall_docker_user_rules(interfaces, sources=()):
+    """The rules of Docker's DOCKER-USER chain as the firewall role declares it: replies pass, traffic that comes
+    in on ``interfaces`` passes only from ``sources`` (every interface and source pair), the rest of it is
+    dropped, and everything else returns to Docker's own rules."""
+    interfaces = [str(name) for name in _as_list(interfaces, "firewall_docker_user_rules input")]
+    sources = [str(source) for source in _as_list(sources, "sources")]
+    rules = ["-m conntrack --ctstate ESTABLISHED,RELATED -j RETURN"]
+    rules.extend("-i %s -s %s -j RETURN" % (name, source) for name in interfaces for source in sources)
+    rules.extend("-i %s -j DROP" % name for name in interfaces)
+    rules.append("-j RETURN")
+    return rules
+
+
 class FilterModule:
     """ironclad.infra network filters."""
 
@@ -243,4 +309,6 @@ class FilterModule:
             "ipv6": ipv6,
             "in_networks": in_networks,
             "service_rules": service_rules,
+            "firewall_input_rules": firewall_input_rules,
+            "firewall_docker_user_rules": firewall_docker_user_rules,
         }

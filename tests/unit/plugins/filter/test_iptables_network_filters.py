@@ -23,7 +23,8 @@ GROUPS = {"all": ["web1", "web2", "db1", "nofacts"], "web": ["web1", "web2"], "d
 
 
 def test_filters_are_registered():
-    assert set(FilterModule().filters()) == {"group_addresses", "ipv4", "ipv6", "in_networks", "service_rules"}
+    assert set(FilterModule().filters()) == {"group_addresses", "ipv4", "ipv6", "in_networks", "service_rules",
+                                             "firewall_input_rules", "firewall_docker_user_rules"}
 
 
 def test_group_addresses_of_groups():
