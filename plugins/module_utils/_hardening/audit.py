@@ -18,7 +18,8 @@ The score is the share of passing controls among those that apply.
 
 from __future__ import annotations
 
-from ansible_collections.ironclad.infra.plugins.module_utils._hardening.audit_defaults import AREAS, DEFAULTS
+from ansible_collections.ironclad.infra.plugins.module_utils._hardening.areas import AREAS
+from ansible_collections.ironclad.infra.plugins.module_utils._hardening.audit_defaults import DEFAULTS
 from ansible_collections.ironclad.infra.plugins.module_utils._hardening.controls import FAIL, NA, PASS, control, detect_container, installed_packages
 from ansible_collections.ironclad.infra.plugins.module_utils._hardening.service_checks import ServiceChecks
 from ansible_collections.ironclad.infra.plugins.module_utils._hardening.system_checks import SystemChecks

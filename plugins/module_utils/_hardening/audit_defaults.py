@@ -1,44 +1,21 @@
 # -*- coding: utf-8 -*-
 # Copyright: ironclad.infra contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""What ``ironclad.infra.hardening_audit`` expects when it is called without options.
+"""Data: what ``ironclad.infra.hardening_audit`` expects when it is called without options.
 
-These are the defaults of the ``os_hardening`` role (``roles/os_hardening/defaults/main.yml``),
-composed the way the role composes them; a unit test keeps the two equal. When the role is used with
-other values, run the audit through the role (``tasks_from: audit``) so it gets the same variables.
+These are the defaults of the ``os_hardening`` role (``roles/os_hardening/defaults/main.yml``); a unit
+test keeps the two equal. The areas and the sysctl composition are not restated here: they come from
+:mod:`.areas`, which the role uses too. When the role is used with other values, run the audit through
+the role (``tasks_from: audit``) so it gets the same variables.
 """
 
 from __future__ import annotations
 
+from ansible_collections.ironclad.infra.plugins.module_utils._hardening.areas import DEFAULT_AREAS, sysctl_settings
+
 __metaclass__ = type
 
-AREAS = (
-    "sysctl",
-    "kernel_modules",
-    "mounts",
-    "login_defs",
-    "pam",
-    "core_dumps",
-    "umask",
-    "file_permissions",
-    "suid_sgid",
-    "legacy_packages",
-    "auditd",
-    "aide",
-    "updates",
-    "rootkit_scan",
-    "accounting",
-    "banners",
-    "time_sync",
-    "cron",
-    "fail2ban",
-    "remote_syslog",
-    "ssh",
-)
-
-DEFAULT_AREAS = {area: area != "remote_syslog" for area in AREAS}
-
-SYSCTL = {
+SYSCTL_NETWORK = {
     "net.ipv4.conf.all.accept_redirects": 0,
     "net.ipv4.conf.default.accept_redirects": 0,
     "net.ipv6.conf.all.accept_redirects": 0,
@@ -60,6 +37,9 @@ SYSCTL = {
     "net.ipv4.icmp_ignore_bogus_error_responses": 1,
     "net.ipv4.tcp_syncookies": 1,
     "net.ipv4.tcp_rfc1337": 1,
+}
+
+SYSCTL_KERNEL = {
     "kernel.randomize_va_space": 2,
     "kernel.kptr_restrict": 2,
     "kernel.dmesg_restrict": 1,
@@ -76,11 +56,9 @@ SYSCTL = {
     "fs.protected_fifos": 2,
     "fs.protected_regular": 2,
     "fs.suid_dumpable": 0,
-    "net.ipv4.ip_forward": 0,
-    "net.ipv6.conf.all.forwarding": 0,
-    "net.ipv6.conf.all.accept_ra": 0,
-    "net.ipv6.conf.default.accept_ra": 0,
 }
+
+SYSCTL = sysctl_settings(SYSCTL_NETWORK, SYSCTL_KERNEL, ip_forwarding=False, ipv6_router_advertisements=False)
 
 KERNEL_MODULES = [
     "cramfs", "freevxfs", "hfs", "hfsplus", "jffs2", "udf",
