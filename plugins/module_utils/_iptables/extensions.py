@@ -96,17 +96,17 @@ def _limit_finish(opts, ctx):
     return result
 
 
+def _add_defaults(opts, defaults):
+    """``opts`` and, for each ``(options, option, values)`` of ``defaults`` none of whose ``options`` is given,
+    ``option`` with ``values`` at the end: the defaults iptables prints for options left out."""
+    given = set(opt[1] for opt in opts)
+    return list(opts) + [(False, option, values) for names, option, values in defaults if given.isdisjoint(names)]
+
+
 def _recent_finish(opts, ctx):
-    names = [opt[1] for opt in opts]
-    result = list(opts)
-    if "--name" not in names:
-        result.append((False, "--name", ["DEFAULT"]))
-    if "--mask" not in names:
-        mask = "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff" if ctx.get("family") == IPV6 else "255.255.255.255"
-        result.append((False, "--mask", [mask]))
-    if "--rsource" not in names and "--rdest" not in names:
-        result.append((False, "--rsource", []))
-    return result
+    mask = "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff" if ctx.get("family") == IPV6 else "255.255.255.255"
+    return _add_defaults(opts, ((("--name",), "--name", ["DEFAULT"]), (("--mask",), "--mask", [mask]),
+                                (("--rsource", "--rdest"), "--rsource", [])))
 
 
 def _recent_mask(values, ctx):
@@ -117,21 +117,13 @@ def _recent_mask(values, ctx):
 
 
 def _connlimit_finish(opts, ctx):
-    names = [opt[1] for opt in opts]
-    result = list(opts)
-    if "--connlimit-mask" not in names:
-        result.append((False, "--connlimit-mask", ["128" if ctx.get("family") == IPV6 else "32"]))
-    if "--connlimit-saddr" not in names and "--connlimit-daddr" not in names:
-        result.append((False, "--connlimit-saddr", []))
-    return result
+    mask = "128" if ctx.get("family") == IPV6 else "32"
+    return _add_defaults(opts, ((("--connlimit-mask",), "--connlimit-mask", [mask]),
+                                (("--connlimit-saddr", "--connlimit-daddr"), "--connlimit-saddr", [])))
 
 
 def _hashlimit_finish(opts, ctx):
-    names = [opt[1] for opt in opts]
-    result = list(opts)
-    if "--hashlimit-burst" not in names:
-        result.append((False, "--hashlimit-burst", ["5"]))
-    return result
+    return _add_defaults(opts, ((("--hashlimit-burst",), "--hashlimit-burst", ["5"]),))
 
 
 def _log_finish(opts, ctx):

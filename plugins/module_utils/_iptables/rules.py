@@ -355,22 +355,24 @@ def normalize_parsed(parsed, family):
             tokens = []
             for key in _HEADER_ORDER:
                 if key == "-s":
-                    if src is not None:
-                        tokens.extend((["!"] if sources[0] else []) + ["-s", src])
-                    elif sources[0] and "-s" in header:
-                        tokens.extend(["!", "-s", "0.0.0.0/0" if family == IPV4 else "::/0"])
-                    continue
-                if key == "-d":
-                    if dst is not None:
-                        tokens.extend((["!"] if dests[0] else []) + ["-d", dst])
-                    elif dests[0] and "-d" in header:
-                        tokens.extend(["!", "-d", "0.0.0.0/0" if family == IPV4 else "::/0"])
-                    continue
-                if key in header:
+                    tokens.extend(_address_tokens("-s", src, sources[0], "-s" in header, family))
+                elif key == "-d":
+                    tokens.extend(_address_tokens("-d", dst, dests[0], "-d" in header, family))
+                elif key in header:
                     neg, values = header[key]
                     tokens.extend((["!"] if neg else []) + [key] + values)
             results.append(tuple(tokens + body))
     return results
+
+
+def _address_tokens(option, address, negated, given, family):
+    """``-s``/``-d`` of one expanded rule: the address (negated as written); for a negated address that
+    normalised to "anywhere", the negated "anywhere" of the family; else nothing."""
+    if address is not None:
+        return (["!"] if negated else []) + [option, address]
+    if negated and given:
+        return ["!", option, "0.0.0.0/0" if family == IPV4 else "::/0"]
+    return []
 
 
 def rule_text(tokens):

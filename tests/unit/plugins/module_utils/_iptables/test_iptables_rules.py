@@ -208,3 +208,13 @@ def test_detect_family_refuses_mixed_rules():
 def test_line_breaks_are_refused():
     with pytest.raises(RuleError, match="line break"):
         split_user_rule("-m comment --comment 'a\nb' -j ACCEPT")
+
+
+@pytest.mark.parametrize("rule, family, tokens", [
+    ("! -s 0.0.0.0/0 -d 10.0.0.1 -j ACCEPT", "ipv4", ("!", "-s", "0.0.0.0/0", "-d", "10.0.0.1/32", "-j", "ACCEPT")),
+    ("-s 10.0.0.0/8 ! -d 0/0 -j ACCEPT", "ipv4", ("-s", "10.0.0.0/8", "!", "-d", "0.0.0.0/0", "-j", "ACCEPT")),
+    ("! -d ::/0 -j DROP", "ipv6", ("!", "-d", "::/0", "-j", "DROP")),
+    ("-s 0.0.0.0/0 -j DROP", "ipv4", ("-j", "DROP")),
+])
+def test_negated_anywhere_is_kept_and_plain_anywhere_dropped(rule, family, tokens):
+    assert normalize_rule(rule, family) == [tokens]
