@@ -482,4 +482,3 @@ class RulesetBackend:
                     "change again. Declared: %s. iptables prints: %s. Write the rules the way iptables "
                     "prints them." % (family, plan.table, given, printed)
                 )
-

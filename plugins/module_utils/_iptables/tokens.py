@@ -118,4 +118,3 @@ def split_user_rule(rule):
         if "\n" in token or "\r" in token:
             raise RuleError("a rule cannot contain a line break: %r" % rule)
     return tokens
-

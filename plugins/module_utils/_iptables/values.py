@@ -347,4 +347,3 @@ def ipv6_mask(text):
         return _format_ipv6(ipaddress.IPv6Address(text))
     except ValueError as exc:
         raise RuleError("%r is not an IPv6 mask" % text) from exc
-

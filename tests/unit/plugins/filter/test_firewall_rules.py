@@ -65,14 +65,16 @@ def test_rate_limit_only_guards_ssh_sources():
 
 
 def test_log_prefix_is_quoted_as_one_word():
-    rules = firewall_input_rules([], **dict(DEFAULTS, log_prefix="drop $x; "))
+    options = dict(DEFAULTS, log_prefix="drop $x; ")
+    rules = firewall_input_rules([], **options)
     assert rules[-1] == "-m limit --limit 5/min --limit-burst 10 -j LOG --log-prefix 'drop $x; '"
 
 
 def test_service_and_extra_rules_pass_through_in_place():
     service = {"rule": "-p tcp --dport 443 -j ACCEPT", "family": "auto", "comment": "https"}
     extra = {"rule": "-p udp --dport 53 -j ACCEPT"}
-    rules = firewall_input_rules([service], extra_rules=[extra], **dict(DEFAULTS, log_drops=False))
+    options = dict(DEFAULTS, log_drops=False)
+    rules = firewall_input_rules([service], extra_rules=[extra], **options)
     assert rules.index(service) == 3 and rules[-1] is extra
 
 
