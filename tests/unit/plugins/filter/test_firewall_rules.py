@@ -23,6 +23,13 @@ DEFAULTS = dict(ssh_port=22, ssh_rate_limit=True, ssh_rate_limit_seconds=60, ssh
                 log_drops=True, log_limit="5/min", log_burst=10, log_prefix="ironclad-fw-drop: ")
 
 
+def input_rules(services=(), **changes):
+    """The filter with the role's defaults, ``changes`` over them."""
+    options = dict(DEFAULTS)
+    options.update(changes)
+    return firewall_input_rules(list(services), **options)
+
+
 def input_rules_of(variables):
     """The filter called as roles/firewall/vars/main.yml calls it."""
     return firewall_input_rules(
@@ -65,16 +72,14 @@ def test_rate_limit_only_guards_ssh_sources():
 
 
 def test_log_prefix_is_quoted_as_one_word():
-    options = dict(DEFAULTS, log_prefix="drop $x; ")
-    rules = firewall_input_rules([], **options)
+    rules = input_rules(log_prefix="drop $x; ")
     assert rules[-1] == "-m limit --limit 5/min --limit-burst 10 -j LOG --log-prefix 'drop $x; '"
 
 
 def test_service_and_extra_rules_pass_through_in_place():
     service = {"rule": "-p tcp --dport 443 -j ACCEPT", "family": "auto", "comment": "https"}
     extra = {"rule": "-p udp --dport 53 -j ACCEPT"}
-    options = dict(DEFAULTS, log_drops=False)
-    rules = firewall_input_rules([service], extra_rules=[extra], **options)
+    rules = input_rules([service], extra_rules=[extra], log_drops=False)
     assert rules.index(service) == 3 and rules[-1] is extra
 
 
