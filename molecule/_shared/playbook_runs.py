@@ -1,6 +1,7 @@
 """Playbook runs from the Molecule tests: run ansible-playbook against the scenario's lab, read its output.
 
-Shared by the testinfra tests of every scenario (``from playbook_runs import ansible_playbook, recap``);
+Shared by the testinfra tests of every scenario (``from playbook_runs import ansible_playbook, recap``,
+``assert_check_mode_changes_nothing``);
 molecule/conftest.py puts this folder on ``sys.path``. The functions read the scenario from the
 environment that Molecule's verifier gives pytest (``MOLECULE_INVENTORY_FILE``,
 ``MOLECULE_SCENARIO_DIRECTORY``, and ``ANSIBLE_CONFIG``, the scenario's generated ansible.cfg).
@@ -70,3 +71,27 @@ def changed_tasks(output):
         elif line.startswith("changed: [") and task:
             found.append("%s %s" % (task, line.split("[", 1)[1].split("]", 1)[0]))
     return found
+
+
+def scenario_hosts():
+    """The scenario's hosts (every platform of molecule.yml; localhost is not one)."""
+    from testinfra.utils.ansible_runner import AnsibleRunner
+
+    return sorted(AnsibleRunner(os.environ["MOLECULE_INVENTORY_FILE"]).get_hosts("all"))
+
+
+def assert_check_mode_changes_nothing(hosts, playbook="converge.yml", *args, timeout=900):
+    """On converged hosts, ``playbook`` in check mode with diff must succeed and report no change.
+
+    The scenarios' shared sequence runs check mode on the fresh hosts (it must not fail there); this is
+    the other half, run from a scenario's verify: an honest ``--check --diff`` on a converged host
+    reports nothing to change. ``hosts`` must all appear in the recap.
+    """
+    run = ansible_playbook(playbook, "--check", "--diff", *args, timeout=timeout)
+    output = run.stdout + run.stderr
+    assert run.returncode == 0, output[-3000:]
+    counters = recap(output)
+    assert set(hosts) <= set(counters), (sorted(hosts), sorted(counters), output[-3000:])
+    first_change = output.find("\nchanged: [")
+    assert changed_tasks(output) == [], output[max(0, first_change - 2500):first_change + 200]
+    assert {name: c["changed"] for name, c in counters.items() if c.get("changed")} == {}, output[-3000:]

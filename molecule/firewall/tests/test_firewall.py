@@ -16,7 +16,6 @@ import socket
 
 import pytest
 from lab_hosts import on
-from playbook_runs import ansible_playbook, recap
 from testinfra.utils.ansible_runner import AnsibleRunner
 
 INVENTORY_FILE = os.environ["MOLECULE_INVENTORY_FILE"]
@@ -160,15 +159,3 @@ def test_persisted_rules_load_and_hold_only_what_the_role_owns(host):
 def test_no_rollback_is_left_pending(host):
     assert host.run("ls /run/ironclad-iptables/*.json 2>/dev/null").stdout == ""
     assert "ironclad-iptables-rollback" not in host.check_output("systemctl list-units --all --no-legend")
-
-
-# --- playbook run: check mode -------------------------------------------------------------------------
-
-def test_check_mode_on_the_converged_hosts_reports_no_change():
-    run = ansible_playbook("converge.yml", "--check", "--diff")
-    output = run.stdout + run.stderr
-    assert run.returncode == 0, output[-3000:]
-    counters = recap(output)
-    assert set(FIREWALLS) <= set(counters), output[-3000:]
-    changed = {name: c["changed"] for name, c in counters.items() if c.get("changed")}
-    assert changed == {}, output[-3000:]

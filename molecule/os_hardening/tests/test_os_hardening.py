@@ -3,7 +3,8 @@ from the controller.
 
 Tests that take the ``host`` fixture run once per host (``docker://`` backend). PAM is exercised for
 real through libpam (ctypes) with a test service that includes the common-* stacks, like login and
-sshd do. The playbook runs at the end (audit, check mode, bad input) run once for all hosts.
+sshd do. The playbook runs at the end (audit, bad input) run once for all hosts; check mode on the
+converged hosts is molecule/_shared/test_check_mode.py.
 """
 
 from __future__ import annotations
@@ -264,7 +265,7 @@ def test_fail2ban_bans_a_peer_that_guesses_user_names(host):
     assert "Authorised access only" not in refused.stderr, "sshd still answered the banned address"
 
 
-# --- playbook runs: the audit, check mode, bad input ------------------------------------------------------
+# --- playbook runs: the audit, bad input ------------------------------------------------------
 
 def test_audit_finds_no_failing_control_and_explains_container_skips():
     run = ansible_playbook(os.path.join(REPO, "playbooks", "audit.yml"), "-e", "os_hardening_audit_fail_under=100",
@@ -288,15 +289,6 @@ def test_audit_finds_no_failing_control_and_explains_container_skips():
             assert controls[skipped]["reason"].startswith("docker container:")
         assert controls["os.pam.faillock"]["status"] == "pass"
         assert controls["ssh.kex.post_quantum"]["status"] == "pass"
-
-
-def test_check_mode_on_the_converged_hosts_reports_no_change():
-    run = ansible_playbook("converge.yml", "--check", timeout=900)
-    output = run.stdout + run.stderr
-    assert run.returncode == 0, output[-3000:]
-    counters = recap(output)
-    assert set(HOSTS) <= set(counters)
-    assert {name: c["changed"] for name, c in counters.items() if c.get("changed")} == {}, output[-3000:]
 
 
 def state_of(name):
