@@ -17,7 +17,7 @@ For each Debian release (12 and 13 by default) this script
 5. runs ssh-audit from the controller against the container's sshd and prints the fail/warn counts;
 6. removes the container.
 
-``--baseline`` also measures Lynis and ssh-audit on an untouched fresh host. Floors from issue 4:
+``--baseline`` also measures Lynis and ssh-audit on an untouched fresh host. Floors:
 first converge <= 45 s, no-change re-run <= 15 s, Lynis >= 85, ssh-audit 0 fail / 0 warn.
 Figures are printed, never asserted (machines differ); the exit code is 0 unless a step broke.
 

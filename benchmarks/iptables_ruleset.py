@@ -15,7 +15,7 @@ with pipelining:
 
 Task times come from the ``ansible.posix.json`` callback (start/end of the task on the host), so the
 playbook's start-up is not counted on either side. Per-rule speedup = (builtin seconds / M) /
-(module seconds / N). Floors from issue 3: first apply <= 3 s, re-run <= 2 s, speedup >= 100x.
+(module seconds / N). Floors: first apply <= 3 s, re-run <= 2 s, speedup >= 100x.
 Figures are printed, never asserted; the exit code is 0 unless a step broke.
 
     .venv/bin/python benchmarks/iptables_ruleset.py [--rules 1000] [--builtin-rules 100] [--release 12] [--keep]

@@ -14,7 +14,7 @@ least a role-based run that changes nothing can do per host. Its ratio is how An
 this machine, which bounds what the site playbook can reach.
 
 Prints a table of wall time, controller CPU and machine CPU (every process: controller, Docker, the
-hosts) per host count and run, and the check of issue 9: the no-change run on 8 hosts must take less
+hosts) per host count and run, and the scaling check: the no-change run on 8 hosts must take less
 than twice the 1-host no-change run. Figures are printed, never asserted; the exit code is 0 unless a
 run failed or a second run changed something.
 
