@@ -9,29 +9,19 @@ change nothing, so a setting that only lived in memory shows up there.
 from __future__ import annotations
 
 import json
-import os
 import time
 import uuid
 
 import pytest
 from lab_hosts import ADMIN_USER, on, reboot, run_json, ssh_as_admin
-from testinfra.utils.ansible_runner import AnsibleRunner
 
-RUNNER = AnsibleRunner(os.environ["MOLECULE_INVENTORY_FILE"])
-HOSTS = sorted(RUNNER.get_hosts("all"))
-LB = sorted(RUNNER.get_hosts("loadbalancers"))[0]
-WEB = sorted(RUNNER.get_hosts("webservers"))
-MQ = sorted(RUNNER.get_hosts("brokers"))
-SCENARIO_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# The scenario's hosts and probe scripts, as test_platform.py reads them (its tests are not re-collected here).
+from test_platform import AMQP_CROSS, APP_USER, HOSTS, LB, MQ, NETPROBE, WEB
+
 SERVICES = {**{name: ["ssh", "netfilter-persistent"] for name in HOSTS},
             LB: ["ssh", "netfilter-persistent", "haproxy"],
             **{name: ["ssh", "netfilter-persistent", "demo-app"] for name in WEB},
             **{name: ["ssh", "netfilter-persistent", "rabbitmq-server"] for name in MQ}}
-
-with open(os.path.join(SCENARIO_DIR, "files", "netprobe.py"), encoding="utf-8") as handle:
-    NETPROBE = handle.read()
-with open(os.path.join(SCENARIO_DIR, "files", "amqp_cross.py"), encoding="utf-8") as handle:
-    AMQP_CROSS = handle.read()
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -92,7 +82,6 @@ def test_the_broker_cluster_reforms_and_carries_a_message_across_nodes():
         time.sleep(5)
     assert running == sorted("rabbit@" + name for name in MQ), status.stdout + status.stderr
     queue = "platform.reboot.%s" % uuid.uuid4().hex[:8]
-    user = ["--user", "platform-app", "--password", "molecule-platform-pw"]
-    published = run_json(WEB[0], AMQP_CROSS, "publish", MQ[0], queue, "after the reboot", *user)
-    consumed = run_json(WEB[1], AMQP_CROSS, "consume", MQ[2], queue, *user)
+    published = run_json(WEB[0], AMQP_CROSS, "publish", MQ[0], queue, "after the reboot", *APP_USER)
+    consumed = run_json(WEB[1], AMQP_CROSS, "consume", MQ[2], queue, *APP_USER)
     assert consumed["consumed"] == "after the reboot", (published, consumed)
