@@ -47,6 +47,16 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.ironclad.infra.plugins.module_utils._common.difference import DifferenceTracker
 
 
+class TrackedBackend:
+    """Base of a back end built from the module alone: it keeps the module, the module's validated
+    parameters and a fresh DifferenceTracker (the state every such back end starts from)."""
+
+    def __init__(self, module):
+        self.module = module
+        self.params = module.params
+        self.tracker = DifferenceTracker()
+
+
 def tracked(backend_class):
     """A back-end factory for ``backend_class(module, tracker)``: a fresh tracker for every run."""
 

@@ -20,6 +20,7 @@ import os
 
 from ansible_collections.ironclad.infra.plugins.module_utils._common.difference import DifferenceTracker
 from ansible_collections.ironclad.infra.plugins.module_utils._common.files import read_file, write_if_different
+from ansible_collections.ironclad.infra.plugins.module_utils._common.runner import TrackedBackend
 from ansible_collections.ironclad.infra.plugins.module_utils._pki import state
 from ansible_collections.ironclad.infra.plugins.module_utils._pki import x509 as x
 from ansible_collections.ironclad.infra.plugins.module_utils._pki import x509_issue as x_issue
@@ -75,13 +76,8 @@ def load_ca(path, passphrase, need_key=True):
     return signing, key, chain
 
 
-class CaBackend:
+class CaBackend(TrackedBackend):
     """Create a CA (root, optionally an intermediate) or load and check the existing one."""
-
-    def __init__(self, module):
-        self.module = module
-        self.params = module.params
-        self.tracker = DifferenceTracker()
 
     def _subject(self, subject, default_cn):
         subject = dict(subject or {})
@@ -182,13 +178,8 @@ class CaBackend:
         return result
 
 
-class SignBackend:
+class SignBackend(TrackedBackend):
     """Sign a batch of CSRs with the CA in ``ca_path`` (one call for all hosts)."""
-
-    def __init__(self, module):
-        self.module = module
-        self.params = module.params
-        self.tracker = DifferenceTracker()
 
     def run(self):
         p = self.params
@@ -240,13 +231,8 @@ def _pkcs12_same(existing, key, leaf, cas, passphrase):
     return x.pkcs12_matches(existing, key, leaf, list(cas), passphrase)
 
 
-class CertificateBackend:
+class CertificateBackend(TrackedBackend):
     """Ensure a key, evaluate or install its certificate, and write chain, full chain, bundle and PKCS#12."""
-
-    def __init__(self, module):
-        self.module = module
-        self.params = module.params
-        self.tracker = DifferenceTracker()
 
     def _summary(self, cert):
         if cert is None:

@@ -11,6 +11,7 @@ import os
 
 from ansible_collections.ironclad.infra.plugins.module_utils._common.difference import DifferenceTracker
 from ansible_collections.ironclad.infra.plugins.module_utils._common.files import read_file
+from ansible_collections.ironclad.infra.plugins.module_utils._common.runner import TrackedBackend
 from ansible_collections.ironclad.infra.plugins.module_utils._pki.files import FileSpec, ensure_file
 from ansible_collections.ironclad.infra.plugins.module_utils._ssh import cert as s
 
@@ -23,13 +24,8 @@ CA_PUB = "ssh_ca.pub"
 ERRORS = {(s.SshCertError, ValueError, OSError): "%s"}
 
 
-class SshCaBackend:
+class SshCaBackend(TrackedBackend):
     """Create or load the SSH CA key, and sign a batch of host or user public keys with it."""
-
-    def __init__(self, module):
-        self.module = module
-        self.params = module.params
-        self.tracker = DifferenceTracker()
 
     def run(self):
         p = self.params
@@ -87,13 +83,8 @@ class SshCaBackend:
         }
 
 
-class SshCertificateBackend:
+class SshCertificateBackend(TrackedBackend):
     """Report which host keys need a certificate, and install the certificates the CA signed."""
-
-    def __init__(self, module):
-        self.module = module
-        self.params = module.params
-        self.tracker = DifferenceTracker()
 
     def run(self):
         p = self.params
